@@ -1,0 +1,159 @@
+namespace GpuTransformer.Kernels.Cpu;
+
+/// <summary>
+/// An allocation-free parallel loop for the per-layer, per-token CPU ops. <c>Parallel.For</c> allocates a closure and
+/// task state per call, which adds up to thousands of allocations per generated token; here a fixed set of worker
+/// threads waits on a semaphore and claims loop indices with an interlocked counter, and the caller works too.
+/// One loop runs at a time; a loop started while another runs (nested or from another thread) runs serially.
+/// </summary>
+public static unsafe class CpuParallel
+{
+    private static readonly object StartLock = new();
+    private static readonly SemaphoreSlim Wake = new(0);
+    private static Thread[]? workers;
+    private static int threads = Math.Max(1, Environment.ProcessorCount);
+    private static int busy;
+
+    private static delegate* managed<int, void*, void> body;
+    private static void* bodyState;
+    private static int count;
+    private static int remaining;
+
+    // Generation in the high 32 bits, next index in the low 32: a worker that wakes late, or is still inside the last
+    // loop, can only claim an index by compare-and-swap on the generation it saw, never one of a newer loop by accident.
+    private static long ticket;
+    private static Exception? failure;
+
+    /// <summary>Gets or sets how many threads (the caller included) a loop uses; at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public static int ThreadCount
+    {
+        get => threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            threads = value;
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> for every index in [0, <paramref name="n"/>), in parallel.</summary>
+    /// <param name="n">How many indices.</param>
+    /// <param name="action">The loop body; gets the index and <paramref name="state"/>.</param>
+    /// <param name="state">Caller state, valid until this method returns.</param>
+    public static void For(int n, delegate* managed<int, void*, void> action, void* state)
+    {
+        if (n <= 0)
+        {
+            return;
+        }
+
+        int helpers = Math.Min(threads, n) - 1;
+        if (helpers <= 0 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                action(i, state);
+            }
+
+            return;
+        }
+
+        try
+        {
+            EnsureWorkers();
+            body = action;
+            bodyState = state;
+            count = n;
+            failure = null;
+            Volatile.Write(ref remaining, n);
+            long generation = (Volatile.Read(ref ticket) >> 32) + 1;
+            Volatile.Write(ref ticket, generation << 32);
+            Wake.Release(Math.Min(helpers, workers!.Length));
+            Drain();
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref remaining) > 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+
+            if (failure is { } error)
+            {
+                throw new AggregateException(error);
+            }
+        }
+        finally
+        {
+            body = null;
+            bodyState = null;
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    private static void Drain()
+    {
+        while (true)
+        {
+            long seen = Volatile.Read(ref ticket);
+            int i = (int)(seen & 0xFFFFFFFF);
+            if (i >= Volatile.Read(ref count) || Interlocked.CompareExchange(ref ticket, seen + 1, seen) != seen)
+            {
+                if (i >= Volatile.Read(ref count) && Volatile.Read(ref ticket) == seen)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                body(i, bodyState);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref remaining);
+            }
+        }
+    }
+
+    private static void EnsureWorkers()
+    {
+        if (workers is not null)
+        {
+            return;
+        }
+
+        lock (StartLock)
+        {
+            if (workers is not null)
+            {
+                return;
+            }
+
+            var started = new Thread[Math.Max(1, Environment.ProcessorCount - 1)];
+            for (int t = 0; t < started.Length; t++)
+            {
+                started[t] = new Thread(WorkerLoop) { IsBackground = true, Name = $"GpuTransformer CPU worker {t}" };
+                started[t].Start();
+            }
+
+            workers = started;
+        }
+    }
+
+    private static void WorkerLoop()
+    {
+        while (true)
+        {
+            Wake.Wait();
+            if (Volatile.Read(ref remaining) > 0)
+            {
+                Drain();
+            }
+        }
+    }
+}
