@@ -1,0 +1,68 @@
+namespace GpuTransformer.Model.Architectures;
+
+/// <summary>
+/// The decoder's running state for a set of rows (batch × beams): the self-attention KV cache of every layer, laid out
+/// [row, capacity, d_model] so a step appends in place, and scratch buffers sized once so a step allocates nothing.
+/// </summary>
+internal sealed class DecoderState
+{
+    public DecoderState(EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall, int modelDim, int ffnDim, int layers)
+    {
+        Encoder = encoder;
+        RowsPerSequence = rowsPerSequence;
+        Rows = encoder.Batch * rowsPerSequence;
+        Capacity = capacity;
+        MaxPositionsPerCall = positionsPerCall;
+        SelfKeys = new float[layers][];
+        SelfValues = new float[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            SelfKeys[l] = new float[Rows * capacity * modelDim];
+            SelfValues[l] = new float[Rows * capacity * modelDim];
+        }
+
+        int tokens = Rows * positionsPerCall;
+        Hidden = new float[tokens * modelDim];
+        Query = new float[tokens * modelDim];
+        Key = new float[tokens * modelDim];
+        Value = new float[tokens * modelDim];
+        Context = new float[tokens * modelDim];
+        Projected = new float[tokens * modelDim];
+        Ffn = new float[tokens * ffnDim];
+        ReorderScratch = new float[Rows * capacity * modelDim];
+    }
+
+    public EncoderOutput Encoder { get; }
+
+    /// <summary>Rows that share one encoder sequence (the beams).</summary>
+    public int RowsPerSequence { get; }
+
+    public int Rows { get; }
+
+    public int Capacity { get; }
+
+    public int MaxPositionsPerCall { get; }
+
+    /// <summary>Positions already in the cache.</summary>
+    public int Length { get; set; }
+
+    public float[][] SelfKeys { get; }
+
+    public float[][] SelfValues { get; }
+
+    public float[] Hidden { get; }
+
+    public float[] Query { get; }
+
+    public float[] Key { get; }
+
+    public float[] Value { get; }
+
+    public float[] Context { get; }
+
+    public float[] Projected { get; }
+
+    public float[] Ffn { get; }
+
+    public float[] ReorderScratch { get; }
+}
