@@ -1,0 +1,223 @@
+using System.Text.Json;
+
+namespace GpuTransformer.Model.Configuration;
+
+/// <summary>
+/// The architecture hyper-parameters of a Hugging Face model, read from its <c>config.json</c>. Keys this class
+/// does not model are kept in <see cref="RawValues"/> (generation defaults among them).
+/// </summary>
+public sealed class ModelConfig
+{
+    /// <summary>The file name Hugging Face stores the model configuration under.</summary>
+    public const string FileName = "config.json";
+
+    private static readonly string[] SupportedModelTypeList = ["marian"];
+
+    private static readonly string[] SupportedActivationList =
+        ["relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "swish", "silu"];
+
+    private ModelConfig(string sourceFile, Dictionary<string, JsonElement> rawValues)
+    {
+        SourceFile = sourceFile;
+        RawValues = rawValues;
+        string path = sourceFile;
+
+        string? modelType = ConfigJson.OptionalString(rawValues, "model_type", path);
+        if (modelType is null)
+        {
+            throw new ModelFormatException(
+                path, "model_type", $"this required field is missing; supported: {string.Join(", ", SupportedModelTypeList)}.");
+        }
+
+        if (!SupportedModelTypeList.Contains(modelType, StringComparer.Ordinal))
+        {
+            throw new NotSupportedException(
+                $"Model type '{modelType}' in '{path}' is not supported; supported model types: {string.Join(", ", SupportedModelTypeList)}.");
+        }
+
+        ModelType = modelType;
+        DModel = ConfigJson.RequireInt32(rawValues, "d_model", path, 1);
+        EncoderLayers = ConfigJson.RequireInt32(rawValues, "encoder_layers", path, 1);
+        DecoderLayers = ConfigJson.RequireInt32(rawValues, "decoder_layers", path, 1);
+        EncoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "encoder_attention_heads", path, 1);
+        DecoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "decoder_attention_heads", path, 1);
+        EncoderFfnDim = ConfigJson.RequireInt32(rawValues, "encoder_ffn_dim", path, 1);
+        DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "decoder_ffn_dim", path, 1);
+        VocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
+        DecoderVocabSize = ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1);
+        MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "max_position_embeddings", path, 1024, 1);
+
+        CheckDivisible(path, "encoder_attention_heads", EncoderAttentionHeads);
+        CheckDivisible(path, "decoder_attention_heads", DecoderAttentionHeads);
+
+        string activation = ConfigJson.OptionalString(rawValues, "activation_function", path) ?? "gelu";
+        if (!SupportedActivationList.Contains(activation, StringComparer.Ordinal))
+        {
+            throw new ModelFormatException(
+                path,
+                "activation_function",
+                $"activation '{activation}' is not supported; supported: {string.Join(", ", SupportedActivationList)}.");
+        }
+
+        ActivationFunction = activation;
+        ScaleEmbedding = ConfigJson.BooleanOrDefault(rawValues, "scale_embedding", path, false);
+        NormalizeBefore = ConfigJson.BooleanOrDefault(rawValues, "normalize_before", path, false);
+        StaticPositionEmbeddings = ConfigJson.BooleanOrDefault(
+            rawValues, "static_position_embeddings", path, modelType == "marian");
+        ShareEncoderDecoderEmbeddings = ConfigJson.BooleanOrDefault(rawValues, "share_encoder_decoder_embeddings", path, true);
+        TieWordEmbeddings = ConfigJson.BooleanOrDefault(rawValues, "tie_word_embeddings", path, true);
+
+        PadTokenId = ConfigJson.OptionalInt32(rawValues, "pad_token_id", path);
+        EosTokenId = ConfigJson.OptionalInt32(rawValues, "eos_token_id", path);
+        BosTokenId = ConfigJson.OptionalInt32(rawValues, "bos_token_id", path);
+        DecoderStartTokenId = ConfigJson.OptionalInt32(rawValues, "decoder_start_token_id", path);
+        ForcedEosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_eos_token_id", path);
+        ForcedBosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_bos_token_id", path);
+
+        void CheckDivisible(string file, string headsField, int heads)
+        {
+            if (DModel % heads != 0)
+            {
+                throw new ModelFormatException(
+                    file, $"d_model/{headsField}", $"d_model {DModel} is not divisible by {headsField} {heads}.");
+            }
+        }
+    }
+
+    /// <summary>The model types this library can run, as written in <c>config.json</c>'s <c>model_type</c>.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes => SupportedModelTypeList;
+
+    /// <summary>The <c>activation_function</c> values (Hugging Face's ACT2FN names) this library implements.</summary>
+    public static IReadOnlyList<string> SupportedActivations => SupportedActivationList;
+
+    /// <summary>The <c>config.json</c> this configuration was read from.</summary>
+    public string SourceFile { get; }
+
+    /// <summary>Every top-level key of <c>config.json</c> with its JSON value, including those not modelled here.</summary>
+    public IReadOnlyDictionary<string, JsonElement> RawValues { get; }
+
+    /// <summary><c>model_type</c>, one of <see cref="SupportedModelTypes"/>.</summary>
+    public string ModelType { get; }
+
+    /// <summary><c>d_model</c>: the hidden size.</summary>
+    public int DModel { get; }
+
+    /// <summary><c>encoder_layers</c>.</summary>
+    public int EncoderLayers { get; }
+
+    /// <summary><c>decoder_layers</c>.</summary>
+    public int DecoderLayers { get; }
+
+    /// <summary><c>encoder_attention_heads</c>; divides <see cref="DModel"/>.</summary>
+    public int EncoderAttentionHeads { get; }
+
+    /// <summary><c>decoder_attention_heads</c>; divides <see cref="DModel"/>.</summary>
+    public int DecoderAttentionHeads { get; }
+
+    /// <summary><c>encoder_ffn_dim</c>: the inner size of the encoder feed-forward blocks.</summary>
+    public int EncoderFfnDim { get; }
+
+    /// <summary><c>decoder_ffn_dim</c>: the inner size of the decoder feed-forward blocks.</summary>
+    public int DecoderFfnDim { get; }
+
+    /// <summary><c>vocab_size</c>: rows of the (encoder or shared) token embedding.</summary>
+    public int VocabSize { get; }
+
+    /// <summary>
+    /// <c>decoder_vocab_size</c> (Marian with separate vocabularies): rows of the decoder embedding and the
+    /// lm_head; equals <see cref="VocabSize"/> when absent.
+    /// </summary>
+    public int DecoderVocabSize { get; }
+
+    /// <summary><c>max_position_embeddings</c>; Hugging Face's default 1024 when absent.</summary>
+    public int MaxPositionEmbeddings { get; }
+
+    /// <summary><c>activation_function</c>, one of <see cref="SupportedActivations"/>; <c>gelu</c> when absent.</summary>
+    public string ActivationFunction { get; }
+
+    /// <summary><c>scale_embedding</c>: token embeddings are multiplied by sqrt(d_model); false when absent.</summary>
+    public bool ScaleEmbedding { get; }
+
+    /// <summary><c>normalize_before</c>: pre-LayerNorm blocks; false (post-LN) when absent.</summary>
+    public bool NormalizeBefore { get; }
+
+    /// <summary>
+    /// <c>static_position_embeddings</c>: sinusoidal positions computed rather than stored; when absent, true for
+    /// Marian (which always uses them) and false otherwise.
+    /// </summary>
+    public bool StaticPositionEmbeddings { get; }
+
+    /// <summary><c>share_encoder_decoder_embeddings</c>: one embedding for both stacks; true when absent.</summary>
+    public bool ShareEncoderDecoderEmbeddings { get; }
+
+    /// <summary><c>tie_word_embeddings</c>: the lm_head reuses the decoder embedding; true when absent, as in Hugging Face.</summary>
+    public bool TieWordEmbeddings { get; }
+
+    /// <summary><c>pad_token_id</c>, or <see langword="null"/> when absent.</summary>
+    public int? PadTokenId { get; }
+
+    /// <summary><c>eos_token_id</c> when it is a single integer, or <see langword="null"/> when absent.</summary>
+    public int? EosTokenId { get; }
+
+    /// <summary><c>bos_token_id</c>, or <see langword="null"/> when absent.</summary>
+    public int? BosTokenId { get; }
+
+    /// <summary><c>decoder_start_token_id</c>, or <see langword="null"/> when absent.</summary>
+    public int? DecoderStartTokenId { get; }
+
+    /// <summary><c>forced_eos_token_id</c>, or <see langword="null"/> when absent.</summary>
+    public int? ForcedEosTokenId { get; }
+
+    /// <summary><c>forced_bos_token_id</c>, or <see langword="null"/> when absent.</summary>
+    public int? ForcedBosTokenId { get; }
+
+    /// <summary>Reads and validates <c>config.json</c> of a model folder.</summary>
+    /// <param name="modelDirectory">The model folder.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="ArgumentException"><paramref name="modelDirectory"/> is null or empty.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no <c>config.json</c>.</exception>
+    /// <exception cref="ModelFormatException">
+    /// The JSON is invalid (the message gives the line), a required field is missing or has the wrong type, d_model
+    /// is not divisible by a head count, or the activation is not supported.
+    /// </exception>
+    /// <exception cref="NotSupportedException">
+    /// <c>model_type</c> is not one of <see cref="SupportedModelTypes"/>; the message names it and lists them.
+    /// </exception>
+    public static ModelConfig Load(string modelDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        string directory = Path.GetFullPath(modelDirectory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Model folder '{directory}' does not exist.");
+        }
+
+        return LoadFile(Path.Combine(directory, FileName));
+    }
+
+    /// <summary>Reads and validates a model configuration file at any path.</summary>
+    /// <param name="path">The JSON file.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ModelFormatException">See <see cref="Load"/>.</exception>
+    /// <exception cref="NotSupportedException">See <see cref="Load"/>.</exception>
+    public static ModelConfig LoadFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new FileNotFoundException($"Model configuration '{fullPath}' does not exist.", fullPath);
+        }
+
+        return new ModelConfig(fullPath, ConfigJson.ReadObjectFile(fullPath));
+    }
+
+    /// <summary>Per-head size of the encoder attention: <see cref="DModel"/> / <see cref="EncoderAttentionHeads"/>.</summary>
+    public int EncoderHeadDim => DModel / EncoderAttentionHeads;
+
+    /// <summary>Per-head size of the decoder attention: <see cref="DModel"/> / <see cref="DecoderAttentionHeads"/>.</summary>
+    public int DecoderHeadDim => DModel / DecoderAttentionHeads;
+}
