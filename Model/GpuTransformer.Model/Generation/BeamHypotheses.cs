@@ -1,3 +1,5 @@
+using GpuTransformer.Model.Configuration;
+
 namespace GpuTransformer.Model.Generation;
 
 /// <summary>

@@ -27,7 +27,7 @@ internal sealed class GenerationSettings
 
     public required int? ForcedBosTokenId { get; init; }
 
-    public required int? ForcedEosTokenId { get; init; }
+    public required int[] ForcedEosTokenIds { get; init; }
 
     public required int DecoderStartTokenId { get; init; }
 
@@ -69,7 +69,7 @@ internal sealed class GenerationSettings
             throw new ArgumentException($"no_repeat_ngram_size must not be negative, got {ngram}", nameof(options));
         }
 
-        float repetition = options.RepetitionPenalty ?? defaults.RepetitionPenalty;
+        float repetition = options.RepetitionPenalty ?? (float)defaults.RepetitionPenalty;
         if (!(repetition > 0))
         {
             throw new ArgumentException($"repetition_penalty must be positive, got {repetition}", nameof(options));
@@ -91,13 +91,13 @@ internal sealed class GenerationSettings
             MaxLength = maxLength,
             MinLength = minLength,
             NumReturnSequences = returns,
-            LengthPenalty = options.LengthPenalty ?? defaults.LengthPenalty,
+            LengthPenalty = options.LengthPenalty ?? (float)defaults.LengthPenalty,
             EarlyStopping = options.EarlyStopping ?? defaults.EarlyStopping,
             NoRepeatNgramSize = ngram,
             RepetitionPenalty = repetition,
             BadWordsIds = badWords,
             ForcedBosTokenId = defaults.ForcedBosTokenId,
-            ForcedEosTokenId = defaults.ForcedEosTokenId,
+            ForcedEosTokenIds = defaults.ForcedEosTokenIds.ToArray(),
             DecoderStartTokenId = defaults.DecoderStartTokenId ?? throw new ArgumentException("the model defines no decoder_start_token_id", nameof(defaults)),
             EosTokenIds = eos,
             PadTokenId = defaults.PadTokenId ?? eos[0],

@@ -54,9 +54,13 @@ internal static class LogitsProcessing
             ForceToken(scores, bos);
         }
 
-        if (settings.ForcedEosTokenId is int forcedEos && curLen == settings.MaxLength - 1)
+        if (settings.ForcedEosTokenIds.Length > 0 && curLen == settings.MaxLength - 1)
         {
-            ForceToken(scores, forcedEos);
+            scores.Fill(float.NegativeInfinity);
+            foreach (int eos in settings.ForcedEosTokenIds)
+            {
+                scores[eos] = 0f;
+            }
         }
     }
 

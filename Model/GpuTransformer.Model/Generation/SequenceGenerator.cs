@@ -1,6 +1,8 @@
 using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Model.Architectures;
 
+using GpuTransformer.Model.Configuration;
+
 namespace GpuTransformer.Model.Generation;
 
 /// <summary>

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using GpuTransformer.Model.Architectures;
+using GpuTransformer.Model.Configuration;
+using GpuTransformer.Model.Generation;
+using GpuTransformer.Model.Weights;
+using GpuTransformer.Tests.Support;
+using Xunit;
+
+namespace GpuTransformer.Tests.Golden;
+
+/// <summary>
+/// The Marian model and search on the CPU backend against HF's outputs, fed the golden input ids directly so that
+/// model and tokenizer failures are told apart (the tokenizer has its own golden tests).
+/// </summary>
+public sealed class MarianModelGoldenTests
+{
+    /// <summary>Every Marian fixture.</summary>
+    public static TheoryData<string> Fixtures() => new(TestData.MarianFixtures);
+
+    /// <summary>Encoder last_hidden_state of every case and every padded batch, padded positions included.</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void EncoderHiddenStatesMatchGolden(string fixture)
+    {
+        var (golden, model, _) = Load(fixture);
+        foreach (var c in golden.Cases.Where(c => c.TryGetProperty("encoder", out _)))
+        {
+            int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
+            var output = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            Numerics.AssertClose(GoldenFile.Flat(c.GetProperty("encoder").GetProperty("last_hidden_state")), output.Hidden, $"{fixture}/{c.GetProperty("id")} encoder");
+        }
+
+        foreach (var b in golden.Batches.Where(b => b.TryGetProperty("encoder", out _)))
+        {
+            var (ids, rows, length, lengths) = Batch(b);
+            var output = model.Encode(ids, rows, length, lengths);
+            Numerics.AssertClose(GoldenFile.Flat(b.GetProperty("encoder").GetProperty("last_hidden_state")), output.Hidden, $"{fixture}/{b.GetProperty("id")} encoder");
+        }
+    }
+
+    /// <summary>Teacher-forced logits (rows 0, 1, last), the argmax at every position and the label log-probs.</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void TeacherForcedLogitsMatchGolden(string fixture)
+    {
+        var (golden, model, _) = Load(fixture);
+        int vocab = model.TargetVocabSize;
+        foreach (var c in golden.Cases)
+        {
+            string id = $"{fixture}/{c.GetProperty("id")}";
+            int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
+            var tf = c.GetProperty("teacher_forced");
+            int[] decoderIds = GoldenFile.Ints(tf.GetProperty("decoder_input_ids"));
+            int[] labels = GoldenFile.Ints(c.GetProperty("target").GetProperty("labels"));
+            var encoder = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            var state = model.CreateDecoderState(encoder, 1, decoderIds.Length, decoderIds.Length);
+            var logits = new float[decoderIds.Length * vocab];
+            model.Decode(state, decoderIds, decoderIds.Length, logits);
+
+            if (tf.TryGetProperty("logits_rows", out var rows))
+            {
+                foreach (var row in rows.EnumerateObject())
+                {
+                    int position = row.Name == "last" ? decoderIds.Length - 1 : int.Parse(row.Name, System.Globalization.CultureInfo.InvariantCulture);
+                    Numerics.AssertClose(GoldenFile.Flat(row.Value), logits.AsSpan(position * vocab, vocab), $"{id} logits[{row.Name}]");
+                }
+            }
+
+            int[] argmax = GoldenFile.Ints(tf.GetProperty("argmax"));
+            var labelLogProbs = new float[labels.Length];
+            for (int t = 0; t < decoderIds.Length; t++)
+            {
+                var row = logits.AsSpan(t * vocab, vocab);
+                Assert.True(argmax[t] == ArgMax(row), $"{id}: argmax at position {t}");
+                var logProbs = new float[vocab];
+                GpuTransformer.Kernels.Cpu.CpuSoftmax.LogSoftmax(row, logProbs);
+                labelLogProbs[t] = logProbs[labels[t]];
+            }
+
+            Numerics.AssertClose(GoldenFile.Flat(tf.GetProperty("label_logprobs")), labelLogProbs, id + " label log-probs");
+        }
+    }
+
+    /// <summary>Every generate run of every case and batch: ids exact, beam scores within 1e-4.</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void GenerateMatchesGolden(string fixture)
+    {
+        var (golden, model, defaults) = Load(fixture);
+        var generator = new SequenceGenerator(model);
+        foreach (var c in golden.Cases)
+        {
+            int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
+            CheckRuns($"{fixture}/{c.GetProperty("id")}", c.GetProperty("generate"), model.Encode(ids, 1, ids.Length, [ids.Length]), generator, defaults);
+        }
+
+        foreach (var b in golden.Batches)
+        {
+            var (ids, rows, length, lengths) = Batch(b);
+            CheckRuns($"{fixture}/{b.GetProperty("id")}", b.GetProperty("generate"), model.Encode(ids, rows, length, lengths), generator, defaults);
+        }
+    }
+
+    /// <summary>Reads a golden <c>generate()</c> argument set as options.</summary>
+    internal static GenerationOptions OptionsFrom(JsonElement args) => new()
+    {
+        NumBeams = args.GetProperty("num_beams").GetInt32(),
+        MaxNewTokens = args.GetProperty("max_new_tokens").GetInt32(),
+        NoRepeatNgramSize = args.TryGetProperty("no_repeat_ngram_size", out var n) ? n.GetInt32() : null,
+        LengthPenalty = args.TryGetProperty("length_penalty", out var lp) ? (float)lp.GetDouble() : null,
+        EarlyStopping = args.TryGetProperty("early_stopping", out var es) ? (es.GetBoolean() ? EarlyStoppingMode.True : EarlyStoppingMode.False) : null,
+        NumReturnSequences = args.TryGetProperty("num_return_sequences", out var r) ? r.GetInt32() : null,
+    };
+
+    /// <summary>A golden sequence row as generate's ids for one hypothesis: through the first EOS, without padding.</summary>
+    internal static int[] TrimPadding(int[] row, int eos)
+    {
+        int end = Array.IndexOf(row, eos, 1);
+        return end < 0 ? row : row[..(end + 1)];
+    }
+
+    private static void CheckRuns(string id, JsonElement runs, EncoderOutput encoder, SequenceGenerator generator, GenerationConfig defaults)
+    {
+        foreach (var run in runs.EnumerateObject())
+        {
+            var settings = GenerationSettings.Resolve(defaults, OptionsFrom(run.Value.GetProperty("args")));
+            var results = generator.Generate(encoder, settings, CancellationToken.None);
+            int[][] expected = GoldenFile.IntRows(run.Value.GetProperty("sequences"));
+            var actual = results.SelectMany(r => r).ToArray();
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(
+                    TrimPadding(expected[i], settings.EosTokenIds[0]).SequenceEqual(actual[i].Ids),
+                    $"{id} {run.Name} row {i}: expected [{string.Join(",", TrimPadding(expected[i], settings.EosTokenIds[0]))}] got [{string.Join(",", actual[i].Ids)}]");
+            }
+
+            if (run.Value.TryGetProperty("sequences_scores", out var scores))
+            {
+                Numerics.AssertClose(GoldenFile.Flat(scores), actual.Select(h => h.Score).ToArray(), $"{id} {run.Name} sequences_scores");
+            }
+        }
+    }
+
+    private static (int[] Ids, int Rows, int Length, int[] Lengths) Batch(JsonElement b)
+    {
+        int[][] ids = GoldenFile.IntRows(b.GetProperty("input_ids"));
+        int[][] mask = GoldenFile.IntRows(b.GetProperty("attention_mask"));
+        return (ids.SelectMany(r => r).ToArray(), ids.Length, ids[0].Length, mask.Select(m => m.Sum()).ToArray());
+    }
+
+    private static (GoldenFile Golden, MarianModel Model, GenerationConfig Defaults) Load(string fixture)
+    {
+        string dir = TestData.Model(fixture);
+        var config = ModelConfig.Load(dir);
+        using var weights = WeightStore.Open(dir);
+        return (GoldenFile.Load(dir), MarianModel.Load(config, weights), GenerationConfig.Load(dir, config));
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}

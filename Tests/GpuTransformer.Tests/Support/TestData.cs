@@ -1,0 +1,27 @@
+namespace GpuTransformer.Tests.Support;
+
+/// <summary>Paths of the test data copied next to the test assembly (tests never read ../shared).</summary>
+public static class TestData
+{
+    /// <summary>The fixtures whose goldens every backend must pass.</summary>
+    public static readonly string[] MarianFixtures = ["tiny-marian-en-de", "tiny-marian-sep-vocab", "multi30k-en-de-small"];
+
+    /// <summary>The folder of a fixture: a tiny test model under testdata/, or the bundled model under models/.</summary>
+    public static string Model(string name)
+    {
+        string testdata = Path.Combine(AppContext.BaseDirectory, "testdata", name);
+        if (Directory.Exists(testdata))
+        {
+            return testdata;
+        }
+
+        string bundled = Path.Combine(AppContext.BaseDirectory, "models", name);
+        return Directory.Exists(bundled) ? bundled : throw new DirectoryNotFoundException($"test model '{name}' is not in {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>A file under testdata/.</summary>
+    public static string File(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "testdata", .. parts]);
+
+    /// <summary>A fresh temporary directory, deleted by the returned handle.</summary>
+    public static TempDirectory TempDirectory() => new();
+}
