@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using GpuTransformer.Kernels.Cpu;
+using GpuTransformer.Model.Architectures;
+using GpuTransformer.Model.Configuration;
+using GpuTransformer.Model.Generation;
+using GpuTransformer.Model.Weights;
+using GpuTransformer.Tokenizer;
+
+namespace GpuTransformer.Model;
+
+/// <summary>
+/// Translates text with a Hugging Face Marian/OPUS-MT model folder (config.json, model.safetensors or
+/// pytorch_model.bin, source.spm, target.spm, vocab.json), giving exactly the tokens <c>MarianMTModel.generate</c> gives.
+/// </summary>
+/// <example>
+/// <code>
+/// using var translator = Translator.Create("models/multi30k-en-de-small", new TranslatorOptions { Device = "cpu" });
+/// var results = translator.Translate(["A dog runs."], new GenerationOptions { NumBeams = 4 });
+/// Console.WriteLine(results[0].Text);
+/// </code>
+/// </example>
+public sealed class Translator : IDisposable
+{
+    private readonly MarianModel model;
+    private readonly SequenceGenerator generator;
+    private readonly Action<string> warn;
+    private readonly int maxBatchSize;
+    private bool disposed;
+
+    private Translator(string directory, TranslatorOptions options)
+    {
+        Device = ResolveDevice(options.Device);
+        if (options.Threads is int threads)
+        {
+            CpuParallel.ThreadCount = threads;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, nameof(options.MaxBatchSize));
+        maxBatchSize = options.MaxBatchSize;
+        warn = options.Warning ?? (message => Trace.TraceWarning(message));
+        ModelDirectory = directory;
+        Config = ModelConfig.Load(directory);
+        Tokenizer = MarianTokenizer.Load(directory);
+        if (Tokenizer.SourceVocabSize > Config.VocabSize || Tokenizer.TargetVocabSize > Config.DecoderVocabSize)
+        {
+            throw new ModelFormatException(
+                Path.Combine(directory, "vocab.json"),
+                "vocab",
+                $"the tokenizer has {Tokenizer.SourceVocabSize}/{Tokenizer.TargetVocabSize} source/target ids but config.json's vocab_size/decoder_vocab_size are {Config.VocabSize}/{Config.DecoderVocabSize}");
+        }
+
+        using (var weights = WeightStore.Open(directory))
+        {
+            model = MarianModel.Load(Config, weights);
+            Info = Describe(Config, weights);
+        }
+
+        GenerationDefaults = GenerationConfig.Load(directory, Config);
+        generator = new SequenceGenerator(model);
+    }
+
+    /// <summary>The model folder.</summary>
+    public string ModelDirectory { get; }
+
+    /// <summary>The device the model runs on.</summary>
+    public string Device { get; }
+
+    /// <summary>The parsed config.json.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The model's generation defaults (generation_config.json, else config.json).</summary>
+    public GenerationConfig GenerationDefaults { get; }
+
+    /// <summary>The tokenizer.</summary>
+    public MarianTokenizer Tokenizer { get; }
+
+    /// <summary>Architecture, sizes and parameter count.</summary>
+    public ModelInfo Info { get; }
+
+    /// <summary>The longest input in tokens (<c>&lt;/s&gt;</c> included); longer inputs are truncated with a warning.</summary>
+    public int MaxInputTokens => Math.Min(Tokenizer.ModelMaxLength, Config.MaxPositionEmbeddings);
+
+    /// <summary>The devices this build can run on.</summary>
+    public static IReadOnlyList<string> SupportedDevices { get; } = ["cpu"];
+
+    /// <summary>Loads a model folder.</summary>
+    /// <param name="modelDirectory">A Hugging Face Marian model folder.</param>
+    /// <param name="options">Device and threading; null for defaults.</param>
+    /// <returns>A translator; dispose it when done.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A required file (config.json, weights, tokenizer files) is missing.</exception>
+    /// <exception cref="ModelFormatException">A file is malformed; the message names the file and field.</exception>
+    /// <exception cref="TokenizerFormatException">A tokenizer file is malformed.</exception>
+    /// <exception cref="NotSupportedException">The model_type, an option of it, or the device is not supported.</exception>
+    public static Translator Create(string modelDirectory, TranslatorOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        if (!Directory.Exists(modelDirectory))
+        {
+            throw new DirectoryNotFoundException($"model folder '{modelDirectory}' does not exist");
+        }
+
+        return new Translator(Path.GetFullPath(modelDirectory), options ?? new TranslatorOptions());
+    }
+
+    /// <summary>Translates one text.</summary>
+    /// <param name="text">The source text.</param>
+    /// <param name="options">Generation settings; null uses the model's defaults.</param>
+    /// <param name="cancellationToken">Cancels between decoding steps.</param>
+    /// <returns>The hypotheses for the text.</returns>
+    /// <exception cref="ArgumentException">The text is not valid UTF-16, or an option is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public TranslationResult Translate(string text, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        Translate([text], options, cancellationToken)[0];
+
+    /// <summary>Translates texts, in batches of similar length; results come back in input order.</summary>
+    /// <param name="texts">The source texts.</param>
+    /// <param name="options">Generation settings; null uses the model's defaults.</param>
+    /// <param name="cancellationToken">Cancels between decoding steps.</param>
+    /// <returns>One result per text, in order.</returns>
+    /// <exception cref="ArgumentException">A text is not valid UTF-16 (the message names which), or an option is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public IReadOnlyList<TranslationResult> Translate(IReadOnlyList<string> texts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(texts);
+        var settings = GenerationSettings.Resolve(GenerationDefaults, options);
+        if (settings.MaxLength > Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException($"max_new_tokens {settings.MaxLength - 1} needs {settings.MaxLength} decoder positions but the model has max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(options));
+        }
+
+        // Tokenize everything first so that a bad text fails the call before any work is done.
+        var encoded = new int[texts.Count][];
+        var truncated = new bool[texts.Count];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            string text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null");
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            try
+            {
+                encoded[i] = Tokenizer.EncodeSource(text, MaxInputTokens, out truncated[i]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"texts[{i}]: {e.Message}", nameof(texts), e);
+            }
+
+            if (truncated[i])
+            {
+                warn($"input {i} is longer than the model's {MaxInputTokens} positions and was truncated to {MaxInputTokens} tokens");
+            }
+        }
+
+        var results = new TranslationResult[texts.Count];
+        var order = Enumerable.Range(0, texts.Count).Where(i => encoded[i] is not null).OrderByDescending(i => encoded[i].Length).ToArray();
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (encoded[i] is null)
+            {
+                // An empty line translates to an empty line, as CTranslate2 and Marian do; HF would generate from a lone </s>.
+                results[i] = new TranslationResult(texts[i], [new Hypothesis("", [], 0f)], false);
+            }
+        }
+
+        for (int start = 0; start < order.Length; start += maxBatchSize)
+        {
+            var batch = order.AsSpan(start, Math.Min(maxBatchSize, order.Length - start)).ToArray();
+            var hypotheses = Generate(batch.Select(i => encoded[i]).ToArray(), settings, cancellationToken);
+            for (int b = 0; b < batch.Length; b++)
+            {
+                int i = batch[b];
+                results[i] = new TranslationResult(
+                    texts[i],
+                    hypotheses[b].Select(h => new Hypothesis(Tokenizer.Decode(h.Ids, skipSpecialTokens: true), h.Ids, h.Score)).ToArray(),
+                    truncated[i]);
+            }
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => disposed = true;
+
+    private GeneratedHypothesis[][] Generate(int[][] inputs, GenerationSettings settings, CancellationToken cancellationToken)
+    {
+        int length = inputs.Max(ids => ids.Length);
+        var ids = new int[inputs.Length * length];
+        Array.Fill(ids, Tokenizer.PadId);
+        var lengths = new int[inputs.Length];
+        for (int b = 0; b < inputs.Length; b++)
+        {
+            inputs[b].CopyTo(ids, b * length);
+            lengths[b] = inputs[b].Length;
+        }
+
+        var encoder = model.Encode(ids, inputs.Length, length, lengths);
+        return generator.Generate(encoder, settings, cancellationToken);
+    }
+
+    private static string ResolveDevice(string device) => device switch
+    {
+        "auto" or "cpu" or "cpu:0" => "cpu",
+        _ => throw new NotSupportedException($"device '{device}' is not available; supported: {string.Join(", ", SupportedDevices)} (or auto)"),
+    };
+
+    private static ModelInfo Describe(ModelConfig config, WeightStore weights)
+    {
+        long parameters = 0;
+        var dtypes = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string name in weights.Names)
+        {
+            var info = weights.GetInfo(name);
+            dtypes.Add(info.DType.ToString());
+            if (name != "final_logits_bias")
+            {
+                parameters += info.ElementCount;
+            }
+        }
+
+        return new ModelInfo
+        {
+            Architecture = config.ModelType,
+            WeightsFile = weights.SourceFile,
+            WeightsDType = string.Join("+", dtypes),
+            ModelDim = config.DModel,
+            EncoderLayers = config.EncoderLayers,
+            DecoderLayers = config.DecoderLayers,
+            Heads = config.EncoderAttentionHeads,
+            FfnDim = config.EncoderFfnDim,
+            SourceVocabSize = config.VocabSize,
+            TargetVocabSize = config.DecoderVocabSize,
+            MaxPositions = config.MaxPositionEmbeddings,
+            Activation = config.ActivationFunction,
+            Parameters = parameters,
+        };
+    }
+}

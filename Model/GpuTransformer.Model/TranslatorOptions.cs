@@ -1,0 +1,17 @@
+namespace GpuTransformer.Model;
+
+/// <summary>How a <see cref="Translator"/> is created.</summary>
+public sealed class TranslatorOptions
+{
+    /// <summary>The device: <c>cpu</c> or <c>auto</c> (the best available). Default <c>auto</c>.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>CPU threads for the ops; null uses every core.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Most sentences encoded and decoded together. Default 32.</summary>
+    public int MaxBatchSize { get; init; } = 32;
+
+    /// <summary>Receives warnings such as input truncation; null sends them to <see cref="System.Diagnostics.Trace"/>.</summary>
+    public Action<string>? Warning { get; init; }
+}
