@@ -39,6 +39,16 @@ internal sealed class GenerationSettings
     public static GenerationSettings Resolve(GenerationConfig defaults, GenerationOptions? options)
     {
         options ??= new GenerationOptions();
+        if (defaults.UnsupportedParameters.Count > 0)
+        {
+            throw new NotSupportedException($"{defaults.SourceFile ?? "the generation config"} sets {string.Join(", ", defaults.UnsupportedParameters)}, which this version does not implement");
+        }
+
+        if (defaults.DoSample)
+        {
+            throw new NotSupportedException($"{defaults.SourceFile ?? "the generation config"} sets do_sample: true; sampling is not implemented yet, only greedy and beam search");
+        }
+
         int numBeams = options.NumBeams ?? defaults.NumBeams;
         int maxLength = options.MaxNewTokens is int maxNew ? maxNew + 1 : options.MaxLength ?? (defaults.MaxNewTokens is int dn ? dn + 1 : defaults.MaxLength);
         int minLength = options.MinNewTokens is int minNew ? minNew + 1 : (defaults.MinNewTokens is int dm ? dm + 1 : defaults.MinLength);
