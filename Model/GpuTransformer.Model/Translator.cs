@@ -136,11 +136,6 @@ public sealed class Translator : IDisposable
         for (int i = 0; i < texts.Count; i++)
         {
             string text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null");
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                continue;
-            }
-
             try
             {
                 encoded[i] = Tokenizer.EncodeSource(text, MaxInputTokens, out truncated[i]);
@@ -157,15 +152,8 @@ public sealed class Translator : IDisposable
         }
 
         var results = new TranslationResult[texts.Count];
-        var order = Enumerable.Range(0, texts.Count).Where(i => encoded[i] is not null).OrderByDescending(i => encoded[i].Length).ToArray();
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (encoded[i] is null)
-            {
-                // An empty line translates to an empty line, as CTranslate2 and Marian do; HF would generate from a lone </s>.
-                results[i] = new TranslationResult(texts[i], [new Hypothesis("", [], 0f)], false);
-            }
-        }
+        // An empty text is encoded as a lone </s> and translated, exactly as HF does (the goldens include that case).
+        var order = Enumerable.Range(0, texts.Count).OrderByDescending(i => encoded[i].Length).ToArray();
 
         for (int start = 0; start < order.Length; start += maxBatchSize)
         {
