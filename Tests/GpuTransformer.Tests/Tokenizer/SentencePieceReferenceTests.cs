@@ -12,10 +12,13 @@ public sealed class SentencePieceReferenceTests
 {
     public static TheoryData<string> ReferenceFiles() => [.. TokenizerTestData.ReferenceFiles()];
 
+    public static TheoryData<string> MarianReferenceFiles() =>
+        [.. TokenizerTestData.ReferenceFiles().Where(f => !f.StartsWith("reference_bytefallback", StringComparison.Ordinal))];
+
     [Fact]
     public void AllReferenceFilesArePresent()
     {
-        Assert.Equal(12, TokenizerTestData.ReferenceFiles().Count());
+        Assert.Equal(14, TokenizerTestData.ReferenceFiles().Count());
     }
 
     [Theory]
@@ -37,7 +40,7 @@ public sealed class SentencePieceReferenceTests
     }
 
     [Theory]
-    [MemberData(nameof(ReferenceFiles))]
+    [MemberData(nameof(MarianReferenceFiles))]
     public void MarianIdsMatchPiecesThroughVocab(string file)
     {
         using var doc = TokenizerTestData.Json($"testdata/tokenizer/{file}");
@@ -67,6 +70,16 @@ public sealed class SentencePieceReferenceTests
         Assert.Equal(SentencePiecePieceType.Control, model.GetPieceType(1));
         Assert.Equal(model.UnkId, model.PieceToId("no such piece"));
         Assert.Equal("\u2581a", model.IdToPiece(3));
+    }
+
+    [Fact]
+    public void BrokenByteSequencesDecodeToReplacementCharacters()
+    {
+        // Expected strings are what python3-sentencepiece 0.1.97 returns for the same pieces.
+        var model = SentencePieceModel.Load(TokenizerTestData.PathOf("testdata/tokenizer/bytefallback.model"));
+        Assert.True(model.ByteFallback);
+        Assert.Equal("\uFFFDa\u4E2D\uFFFD", model.DecodePieces(["<0xE4>", "a", "<0xE4>", "<0xB8>", "<0xAD>", "<0xB8>"]));
+        Assert.Equal("a \u2047 xyz", model.DecodePieces(["\u2581", "\u2581a", "<unk>", "xyz"]));
     }
 
     [Fact]
