@@ -287,8 +287,7 @@ public sealed class MarianTokenizer
             }
 
             // An id outside the vocabulary becomes the unknown token, as in transformers.
-            tokens.Add(_addedTokensById.TryGetValue(id, out string? added) ? added
-                : _decoder.TryGetValue(id, out string? token) ? token : _unkToken);
+            tokens.Add(ConvertIdToToken(id));
         }
 
         var subTexts = new List<string>();
@@ -324,6 +323,16 @@ public sealed class MarianTokenizer
         string result = string.Join(' ', subTexts);
         return CleanUpTokenizationSpaces ? CleanUpTokenization(result) : result;
     }
+
+    /// <summary>
+    /// The token for an id, as <c>convert_ids_to_tokens</c>: added tokens first, then the target vocabulary; an id
+    /// found in neither becomes the unknown token.
+    /// </summary>
+    /// <param name="id">A token id.</param>
+    /// <returns>The token.</returns>
+    public string ConvertIdToToken(int id) =>
+        _addedTokensById.TryGetValue(id, out string? added) ? added
+            : _decoder.TryGetValue(id, out string? token) ? token : _unkToken;
 
     /// <summary>Hugging Face's <c>clean_up_tokenization</c>: removes spaces before punctuation and contractions.</summary>
     /// <param name="text">Decoded text.</param>

@@ -72,19 +72,19 @@ def load_vocab(path):
 
 def make(out_dir, name, spm_path, vocab_path, set_name, lines):
     sp = spm.SentencePieceProcessor(model_file=spm_path)
-    vocab = load_vocab(vocab_path)
-    unk = vocab["<unk>"]
-    eos = vocab["</s>"]
+    vocab = load_vocab(vocab_path) if vocab_path else None
     cases = []
     for text in lines:
         pieces = sp.encode(text, out_type=str)
-        cases.append({
+        case = {
             "text": text,
             "pieces": pieces,
             "ids": sp.encode(text),
             "decoded": sp.decode_pieces(pieces),
-            "marian_ids": [vocab.get(p, unk) for p in pieces] + [eos],
-        })
+        }
+        if vocab is not None:
+            case["marian_ids"] = [vocab.get(p, vocab["<unk>"]) for p in pieces] + [vocab["</s>"]]
+        cases.append(case)
     doc = {
         "generator": "testdata/tokenizer/make_reference.py",
         "sentencepiece": spm.__version__,
@@ -113,6 +113,15 @@ def main():
         ("tiny-marian-sep-vocab", "testdata/tiny-marian-sep-vocab", True),
         ("multi30k-en-de-small", "models/multi30k-en-de-small", False),
     ]
+    # A unigram model with byte_fallback and user-defined symbols, which the Marian fixtures lack. It was trained
+    # once and is kept in this folder (training is not reproducible across sentencepiece versions):
+    #   zcat train.en.gz | head -3000 > train3000.en
+    #   spm_train --input=train3000.en --model_prefix=bytefallback --vocab_size=600 --model_type=unigram
+    #             --byte_fallback=true --character_coverage=0.98 --user_defined_symbols="<sep>,@@"
+    bytefallback = os.path.relpath(os.path.join(out_dir, "bytefallback.model"))
+    extra = EDGE_CASES + ["user <sep> defined@@symbols <sep><sep>", "@@@ <se p>"]
+    make(out_dir, "bytefallback", bytefallback, None, "flickr2016en", en)
+    make(out_dir, "bytefallback", bytefallback, None, "edge", extra)
     for name, folder, separate in models:
         src_vocab = os.path.join(folder, "vocab.json")
         tgt_vocab = os.path.join(folder, "target_vocab.json" if separate else "vocab.json")
