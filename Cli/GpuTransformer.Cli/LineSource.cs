@@ -28,31 +28,61 @@ public static class LineSource
             throw new FileNotFoundException($"input file '{inputFile}' does not exist", inputFile);
         }
 
-        using var reader = stdin is not null && inputFile is null
-            ? null
-            : new StreamReader(inputFile is null ? Console.OpenStandardInput() : File.OpenRead(inputFile), StrictUtf8, detectEncodingFromByteOrderMarks: true);
-        TextReader source = reader ?? stdin!;
+        if (stdin is not null && inputFile is null)
+        {
+            while (stdin.ReadLine() is { } line)
+            {
+                yield return line;
+            }
+
+            yield break;
+        }
+
+        // Lines are split on bytes and decoded one by one, so a bad byte sequence is reported at its own line.
+        using var stream = new BufferedStream(inputFile is null ? Console.OpenStandardInput() : File.OpenRead(inputFile), 1 << 16);
         string name = inputFile ?? "standard input";
+        var bytes = new List<byte>(256);
         int number = 0;
         while (true)
         {
-            string? line;
-            try
+            int b = stream.ReadByte();
+            if (b == '\n' || (b < 0 && bytes.Count > 0))
             {
-                line = source.ReadLine();
+                number++;
+                yield return Decode(bytes, name, number);
+                bytes.Clear();
             }
-            catch (DecoderFallbackException e)
-            {
-                throw new InvalidDataException($"{name}: line {number + 1} is not valid UTF-8", e);
-            }
-
-            if (line is null)
+            else if (b < 0)
             {
                 yield break;
             }
+            else
+            {
+                bytes.Add((byte)b);
+            }
+        }
+    }
 
-            number++;
-            yield return line;
+    private static string Decode(List<byte> bytes, string name, int number)
+    {
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes);
+        if (number == 1 && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            span = span[3..];
+        }
+
+        if (span.Length > 0 && span[^1] == '\r')
+        {
+            span = span[..^1];
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(span);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{name}: line {number} is not valid UTF-8", e);
         }
     }
 
