@@ -21,7 +21,7 @@ namespace GpuTransformer.Model;
 /// </example>
 public sealed class Translator : IDisposable
 {
-    private readonly MarianModel model;
+    private readonly EncoderDecoderModel model;
     private readonly SequenceGenerator generator;
     private readonly Action<string> warn;
     private readonly int maxBatchSize;
@@ -51,7 +51,7 @@ public sealed class Translator : IDisposable
 
         using (var weights = WeightStore.Open(directory))
         {
-            model = MarianModel.Load(Config, weights);
+            model = EncoderDecoderModel.Load(Config, weights);
             Info = Describe(Config, weights);
         }
 

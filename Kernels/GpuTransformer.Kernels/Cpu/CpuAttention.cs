@@ -17,19 +17,25 @@ public static unsafe class CpuAttention
     /// <param name="output">Output, laid out like <paramref name="q"/>.</param>
     /// <param name="layout">Shapes and strides.</param>
     /// <param name="keyLengths">Valid keys per key/value sequence (right padding), or empty when all are valid.</param>
+    /// <param name="bias">Added to the scores before the softmax, [heads, QueryLength, KeyLength] shared by every sequence (T5's relative position bias), or empty.</param>
     /// <exception cref="ArgumentException">The layout does not fit the spans.</exception>
-    public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, in AttentionLayout layout, ReadOnlySpan<int> keyLengths = default)
+    public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, in AttentionLayout layout, ReadOnlySpan<int> keyLengths = default, ReadOnlySpan<float> bias = default)
     {
         Validate(q.Length, k.Length, v.Length, output.Length, layout, keyLengths);
+        if (!bias.IsEmpty && bias.Length < (long)layout.Heads * layout.QueryLength * layout.KeyLength)
+        {
+            throw new ArgumentException($"Attention: bias of {bias.Length} values is shorter than heads x queries x keys for {layout}.", nameof(bias));
+        }
+
         if (layout.Batch == 0 || layout.QueryLength == 0)
         {
             return;
         }
 
-        fixed (float* pq = q, pk = k, pv = v, po = output)
+        fixed (float* pq = q, pk = k, pv = v, po = output, pb = bias)
         fixed (int* pl = keyLengths)
         {
-            var job = new Job { Q = pq, K = pk, V = pv, O = po, KeyLengths = keyLengths.IsEmpty ? null : pl, Layout = layout };
+            var job = new Job { Q = pq, K = pk, V = pv, O = po, KeyLengths = keyLengths.IsEmpty ? null : pl, Bias = bias.IsEmpty ? null : pb, Layout = layout };
             int tasks = layout.Batch * layout.Heads;
             if (tasks == 1 || (long)tasks * layout.QueryLength * layout.KeyLength * layout.HeadDim < 16_384)
             {
@@ -81,6 +87,7 @@ public static unsafe class CpuAttention
         public float* V;
         public float* O;
         public int* KeyLengths;
+        public float* Bias;
         public AttentionLayout Layout;
 
         public readonly void Run(int task)
@@ -117,9 +124,15 @@ public static unsafe class CpuAttention
                         }
 
                         float max = float.NegativeInfinity;
+                        float* biasRow = Bias == null ? null : Bias + ((long)h * l.QueryLength + i) * l.KeyLength;
                         for (int j = 0; j < visible; j++)
                         {
                             float score = CpuGemm.Dot(qs, kBase + (long)j * l.KeyValueRowStride, d);
+                            if (biasRow != null)
+                            {
+                                score += biasRow[j];
+                            }
+
                             s[j] = score;
                             max = MathF.Max(max, score);
                         }

@@ -1,11 +1,10 @@
 namespace GpuTransformer.Model.Architectures;
 
-/// <summary>One decoder layer: causal self-attention, cross-attention over the encoder, feed-forward; each post-normed.</summary>
+/// <summary>One decoder layer: causal self-attention, cross-attention over the encoder, feed-forward; each with its norm.</summary>
 internal sealed record DecoderLayerWeights(
     AttentionWeights SelfAttention,
-    LayerNormWeights SelfAttentionNorm,
+    NormWeights SelfAttentionNorm,
     AttentionWeights CrossAttention,
-    LayerNormWeights CrossAttentionNorm,
-    LinearWeights Fc1,
-    LinearWeights Fc2,
-    LayerNormWeights FinalNorm);
+    NormWeights CrossAttentionNorm,
+    FeedForwardWeights FeedForward,
+    NormWeights FeedForwardNorm);

@@ -6,7 +6,7 @@ namespace GpuTransformer.Model.Architectures;
 /// </summary>
 internal sealed class DecoderState
 {
-    public DecoderState(EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall, int modelDim, int ffnDim, int layers)
+    public DecoderState(EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall, int modelDim, int attentionDim, int ffnDim, int heads, int layers)
     {
         Encoder = encoder;
         RowsPerSequence = rowsPerSequence;
@@ -17,19 +17,22 @@ internal sealed class DecoderState
         SelfValues = new float[layers][];
         for (int l = 0; l < layers; l++)
         {
-            SelfKeys[l] = new float[Rows * capacity * modelDim];
-            SelfValues[l] = new float[Rows * capacity * modelDim];
+            SelfKeys[l] = new float[Rows * capacity * attentionDim];
+            SelfValues[l] = new float[Rows * capacity * attentionDim];
         }
 
         int tokens = Rows * positionsPerCall;
         Hidden = new float[tokens * modelDim];
-        Query = new float[tokens * modelDim];
-        Key = new float[tokens * modelDim];
-        Value = new float[tokens * modelDim];
-        Context = new float[tokens * modelDim];
+        Normed = new float[tokens * modelDim];
+        Query = new float[tokens * attentionDim];
+        Key = new float[tokens * attentionDim];
+        Value = new float[tokens * attentionDim];
+        Context = new float[tokens * attentionDim];
         Projected = new float[tokens * modelDim];
         Ffn = new float[tokens * ffnDim];
-        ReorderScratch = new float[Rows * capacity * modelDim];
+        FfnGate = new float[tokens * ffnDim];
+        SelfBias = new float[heads * positionsPerCall * capacity];
+        ReorderScratch = new float[Rows * capacity * attentionDim];
     }
 
     public EncoderOutput Encoder { get; }
@@ -52,6 +55,9 @@ internal sealed class DecoderState
 
     public float[] Hidden { get; }
 
+    /// <summary>The normed input of a pre-norm sub-layer.</summary>
+    public float[] Normed { get; }
+
     public float[] Query { get; }
 
     public float[] Key { get; }
@@ -63,6 +69,11 @@ internal sealed class DecoderState
     public float[] Projected { get; }
 
     public float[] Ffn { get; }
+
+    public float[] FfnGate { get; }
+
+    /// <summary>T5's self-attention position bias for one call, [heads, positions, keys].</summary>
+    public float[] SelfBias { get; }
 
     public float[] ReorderScratch { get; }
 }

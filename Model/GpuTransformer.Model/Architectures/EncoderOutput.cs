@@ -6,7 +6,7 @@ namespace GpuTransformer.Model.Architectures;
 /// </summary>
 internal sealed class EncoderOutput
 {
-    public EncoderOutput(int batch, int sequenceLength, int modelDim, int decoderLayers, int[] lengths)
+    public EncoderOutput(int batch, int sequenceLength, int modelDim, int attentionDim, int decoderLayers, int[] lengths)
     {
         Batch = batch;
         SequenceLength = sequenceLength;
@@ -16,8 +16,8 @@ internal sealed class EncoderOutput
         CrossValues = new float[decoderLayers][];
         for (int l = 0; l < decoderLayers; l++)
         {
-            CrossKeys[l] = new float[Hidden.Length];
-            CrossValues[l] = new float[Hidden.Length];
+            CrossKeys[l] = new float[batch * sequenceLength * attentionDim];
+            CrossValues[l] = new float[batch * sequenceLength * attentionDim];
         }
     }
 

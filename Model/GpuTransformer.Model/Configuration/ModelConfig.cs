@@ -11,7 +11,7 @@ public sealed class ModelConfig
     /// <summary>The file name Hugging Face stores the model configuration under.</summary>
     public const string FileName = "config.json";
 
-    private static readonly string[] SupportedModelTypeList = ["marian"];
+    private static readonly string[] SupportedModelTypeList = ["marian", "bart", "t5"];
 
     private static readonly string[] SupportedActivationList =
         ["relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "swish", "silu"];
@@ -37,29 +37,52 @@ public sealed class ModelConfig
 
         ModelType = modelType;
         DModel = ConfigJson.RequireInt32(rawValues, "d_model", path, 1);
-        EncoderLayers = ConfigJson.RequireInt32(rawValues, "encoder_layers", path, 1);
-        DecoderLayers = ConfigJson.RequireInt32(rawValues, "decoder_layers", path, 1);
-        EncoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "encoder_attention_heads", path, 1);
-        DecoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "decoder_attention_heads", path, 1);
-        EncoderFfnDim = ConfigJson.RequireInt32(rawValues, "encoder_ffn_dim", path, 1);
-        DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "decoder_ffn_dim", path, 1);
-        VocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
-        DecoderVocabSize = ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1);
-        MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "max_position_embeddings", path, 1024, 1);
-
-        CheckDivisible(path, "encoder_attention_heads", EncoderAttentionHeads);
-        CheckDivisible(path, "decoder_attention_heads", DecoderAttentionHeads);
-
-        string activation = ConfigJson.OptionalString(rawValues, "activation_function", path) ?? "gelu";
-        if (!SupportedActivationList.Contains(activation, StringComparer.Ordinal))
+        bool t5 = modelType == "t5";
+        if (t5)
         {
-            throw new ModelFormatException(
-                path,
-                "activation_function",
-                $"activation '{activation}' is not supported; supported: {string.Join(", ", SupportedActivationList)}.");
+            // T5 names its sizes differently and its head size d_kv need not divide d_model.
+            EncoderLayers = ConfigJson.RequireInt32(rawValues, "num_layers", path, 1);
+            DecoderLayers = ConfigJson.Int32OrDefault(rawValues, "num_decoder_layers", path, EncoderLayers, 1);
+            EncoderAttentionHeads = DecoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "num_heads", path, 1);
+            EncoderHeadDim = DecoderHeadDim = ConfigJson.RequireInt32(rawValues, "d_kv", path, 1);
+            EncoderFfnDim = DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "d_ff", path, 1);
+            VocabSize = DecoderVocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
+            MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "n_positions", path, 512, 1);
+            LayerNormEpsilon = ConfigJson.IsAbsent(rawValues, "layer_norm_epsilon") ? 1e-6 : ConfigJson.ToDouble(rawValues["layer_norm_epsilon"], "layer_norm_epsilon", path);
+            RelativeAttentionNumBuckets = ConfigJson.Int32OrDefault(rawValues, "relative_attention_num_buckets", path, 32, 2);
+            RelativeAttentionMaxDistance = ConfigJson.Int32OrDefault(rawValues, "relative_attention_max_distance", path, 128, 1);
+
+            // HF T5Config: feed_forward_proj is "ACT" or "gated-ACT"; "gated-gelu" means gelu_new for legacy reasons.
+            string projection = ConfigJson.OptionalString(rawValues, "feed_forward_proj", path) ?? "relu";
+            string[] parts = projection.Split('-');
+            if (parts.Length > 2 || (parts.Length == 2 && parts[0] != "gated"))
+            {
+                throw new ModelFormatException(path, "feed_forward_proj", $"'{projection}' is not of the form ACT or gated-ACT.");
+            }
+
+            IsGatedActivation = parts.Length == 2;
+            string activationName = projection == "gated-gelu" ? "gelu_new" : parts[^1];
+            ActivationFunction = CheckActivation(path, "feed_forward_proj", activationName);
+        }
+        else
+        {
+            EncoderLayers = ConfigJson.RequireInt32(rawValues, "encoder_layers", path, 1);
+            DecoderLayers = ConfigJson.RequireInt32(rawValues, "decoder_layers", path, 1);
+            EncoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "encoder_attention_heads", path, 1);
+            DecoderAttentionHeads = ConfigJson.RequireInt32(rawValues, "decoder_attention_heads", path, 1);
+            EncoderFfnDim = ConfigJson.RequireInt32(rawValues, "encoder_ffn_dim", path, 1);
+            DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "decoder_ffn_dim", path, 1);
+            VocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
+            DecoderVocabSize = ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1);
+            MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "max_position_embeddings", path, 1024, 1);
+            CheckDivisible(path, "encoder_attention_heads", EncoderAttentionHeads);
+            CheckDivisible(path, "decoder_attention_heads", DecoderAttentionHeads);
+            EncoderHeadDim = DModel / EncoderAttentionHeads;
+            DecoderHeadDim = DModel / DecoderAttentionHeads;
+            LayerNormEpsilon = 1e-5;
+            ActivationFunction = CheckActivation(path, "activation_function", ConfigJson.OptionalString(rawValues, "activation_function", path) ?? "gelu");
         }
 
-        ActivationFunction = activation;
         ScaleEmbedding = ConfigJson.BooleanOrDefault(rawValues, "scale_embedding", path, false);
         NormalizeBefore = ConfigJson.BooleanOrDefault(rawValues, "normalize_before", path, false);
         StaticPositionEmbeddings = ConfigJson.BooleanOrDefault(
@@ -73,6 +96,11 @@ public sealed class ModelConfig
         DecoderStartTokenId = ConfigJson.OptionalInt32(rawValues, "decoder_start_token_id", path);
         ForcedEosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_eos_token_id", path);
         ForcedBosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_bos_token_id", path);
+
+        static string CheckActivation(string file, string field, string activation) =>
+            SupportedActivationList.Contains(activation, StringComparer.Ordinal)
+                ? activation
+                : throw new ModelFormatException(file, field, $"activation '{activation}' is not supported; supported: {string.Join(", ", SupportedActivationList)}.");
 
         void CheckDivisible(string file, string headsField, int heads)
         {
@@ -215,9 +243,21 @@ public sealed class ModelConfig
         return new ModelConfig(fullPath, ConfigJson.ReadObjectFile(fullPath));
     }
 
-    /// <summary>Per-head size of the encoder attention: <see cref="DModel"/> / <see cref="EncoderAttentionHeads"/>.</summary>
-    public int EncoderHeadDim => DModel / EncoderAttentionHeads;
+    /// <summary>Per-head size of the encoder attention: d_model / heads, or T5's <c>d_kv</c>.</summary>
+    public int EncoderHeadDim { get; }
 
-    /// <summary>Per-head size of the decoder attention: <see cref="DModel"/> / <see cref="DecoderAttentionHeads"/>.</summary>
-    public int DecoderHeadDim => DModel / DecoderAttentionHeads;
+    /// <summary>Per-head size of the decoder attention: d_model / heads, or T5's <c>d_kv</c>.</summary>
+    public int DecoderHeadDim { get; }
+
+    /// <summary>The epsilon of every layer norm (1e-5 for nn.LayerNorm; T5's <c>layer_norm_epsilon</c>).</summary>
+    public double LayerNormEpsilon { get; }
+
+    /// <summary>Whether the feed-forward block is gated (T5 v1.1 <c>gated-ACT</c>): <c>act(wi_0 x) * wi_1 x</c>.</summary>
+    public bool IsGatedActivation { get; }
+
+    /// <summary>T5's relative position buckets; 0 for other families.</summary>
+    public int RelativeAttentionNumBuckets { get; }
+
+    /// <summary>T5's largest distinguished relative distance; 0 for other families.</summary>
+    public int RelativeAttentionMaxDistance { get; }
 }

@@ -6,11 +6,11 @@ using GpuTransformer.Model.Configuration;
 namespace GpuTransformer.Model.Generation;
 
 /// <summary>
-/// Greedy and beam search over a <see cref="MarianModel"/> with the semantics of HF transformers 4.43
+/// Greedy and beam search over a <see cref="EncoderDecoderModel"/> with the semantics of HF transformers 4.43
 /// <c>_greedy_search</c> / <c>_beam_search</c> and <c>BeamSearchScorer</c>. Buffers are sized once per call, so the
 /// per-token loop allocates only the tokens it keeps.
 /// </summary>
-internal sealed class SequenceGenerator(MarianModel model)
+internal sealed class SequenceGenerator(EncoderDecoderModel model)
 {
     /// <summary>Generates for every sequence of <paramref name="encoder"/>.</summary>
     /// <returns>For each input, its hypotheses best first.</returns>

@@ -36,7 +36,7 @@ public sealed class CliTests
             Assert.Equal(sequences.Length, hypotheses.Length);
             for (int h = 0; h < hypotheses.Length; h++)
             {
-                Assert.Equal(MarianModelGoldenTests.TrimPadding(sequences[h], 0), GoldenFile.Ints(hypotheses[h].GetProperty("ids")));
+                Assert.Equal(ModelGoldenTests.TrimPadding(sequences[h], 0), GoldenFile.Ints(hypotheses[h].GetProperty("ids")));
                 Assert.Equal(run.GetProperty("text")[h].GetString(), hypotheses[h].GetProperty("text").GetString());
                 Assert.True(Math.Abs(scores[h] - hypotheses[h].GetProperty("score").GetDouble()) <= Numerics.Absolute + Numerics.GoldenRounding * Math.Abs(scores[h]));
             }

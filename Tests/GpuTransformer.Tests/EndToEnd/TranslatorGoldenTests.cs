@@ -24,7 +24,7 @@ public sealed class TranslatorGoldenTests
             string src = c.GetProperty("src").GetString()!;
             foreach (var run in c.GetProperty("generate").EnumerateObject())
             {
-                var result = translator.Translate(src, MarianModelGoldenTests.OptionsFrom(run.Value.GetProperty("args")));
+                var result = translator.Translate(src, ModelGoldenTests.OptionsFrom(run.Value.GetProperty("args")));
                 CheckRun($"{fixture}/{c.GetProperty("id")} {run.Name}", run.Value, [result], translator.Tokenizer.EosId);
             }
         }
@@ -43,7 +43,7 @@ public sealed class TranslatorGoldenTests
             var sources = b.GetProperty("src").EnumerateArray().Select(s => s.GetString()!).ToArray();
             foreach (var run in b.GetProperty("generate").EnumerateObject())
             {
-                var results = translator.Translate(sources, MarianModelGoldenTests.OptionsFrom(run.Value.GetProperty("args")));
+                var results = translator.Translate(sources, ModelGoldenTests.OptionsFrom(run.Value.GetProperty("args")));
                 CheckRun($"{fixture}/{b.GetProperty("id")} {run.Name}", run.Value, results, translator.Tokenizer.EosId);
             }
         }
@@ -66,7 +66,7 @@ public sealed class TranslatorGoldenTests
         Assert.Equal(sequences.Length, hypotheses.Length);
         for (int i = 0; i < sequences.Length; i++)
         {
-            int[] expected = MarianModelGoldenTests.TrimPadding(sequences[i], eos);
+            int[] expected = ModelGoldenTests.TrimPadding(sequences[i], eos);
             Assert.True(expected.SequenceEqual(hypotheses[i].Ids), $"{id} row {i}: expected [{string.Join(",", expected)}] got [{string.Join(",", hypotheses[i].Ids)}]");
             Assert.Equal(texts[i], hypotheses[i].Text);
         }

@@ -9,13 +9,13 @@ using Xunit;
 namespace GpuTransformer.Tests.Golden;
 
 /// <summary>
-/// The Marian model and search on the CPU backend against HF's outputs, fed the golden input ids directly so that
+/// Every family's model and search on the CPU backend against HF's outputs, fed the golden input ids directly so that
 /// model and tokenizer failures are told apart (the tokenizer has its own golden tests).
 /// </summary>
-public sealed class MarianModelGoldenTests
+public sealed class ModelGoldenTests
 {
-    /// <summary>Every Marian fixture.</summary>
-    public static TheoryData<string> Fixtures() => new(TestData.MarianFixtures);
+    /// <summary>Every fixture of every family.</summary>
+    public static TheoryData<string> Fixtures() => new(TestData.AllFixtures);
 
     /// <summary>Encoder last_hidden_state of every case and every padded batch, padded positions included.</summary>
     [Theory]
@@ -149,12 +149,12 @@ public sealed class MarianModelGoldenTests
         return (ids.SelectMany(r => r).ToArray(), ids.Length, ids[0].Length, mask.Select(m => m.Sum()).ToArray());
     }
 
-    private static (GoldenFile Golden, MarianModel Model, GenerationConfig Defaults) Load(string fixture)
+    private static (GoldenFile Golden, EncoderDecoderModel Model, GenerationConfig Defaults) Load(string fixture)
     {
         string dir = TestData.Model(fixture);
         var config = ModelConfig.Load(dir);
         using var weights = WeightStore.Open(dir);
-        return (GoldenFile.Load(dir), MarianModel.Load(config, weights), GenerationConfig.Load(dir, config));
+        return (GoldenFile.Load(dir), EncoderDecoderModel.Load(config, weights), GenerationConfig.Load(dir, config));
     }
 
     private static int ArgMax(ReadOnlySpan<float> row)
