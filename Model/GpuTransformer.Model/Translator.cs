@@ -172,6 +172,46 @@ public sealed class Translator : IDisposable
         return results;
     }
 
+    /// <summary>Scores a given target for a source: the log-probability of each target token under the model.</summary>
+    /// <param name="source">The source text.</param>
+    /// <param name="target">The target text, tokenized as HF tokenizes labels (<c>text_target=</c>).</param>
+    /// <returns>The target ids and each one's log-probability.</returns>
+    /// <exception cref="ArgumentException">A text is not valid UTF-16 or is longer than the model's positions.</exception>
+    public ScoringResult Score(string source, string target)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        int[] sourceIds = Tokenizer.EncodeSource(source, MaxInputTokens, out bool truncated);
+        if (truncated)
+        {
+            warn($"the source is longer than the model's {MaxInputTokens} positions and was truncated");
+        }
+
+        int[] labels = Tokenizer.EncodeTarget(target);
+        if (labels.Length > Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException($"the target has {labels.Length} tokens; the model has max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(target));
+        }
+
+        // Decoder inputs are the labels shifted right behind the decoder start token, as HF's shift_tokens_right.
+        int[] decoderInputs = [GenerationDefaults.DecoderStartTokenId ?? Tokenizer.PadId, .. labels[..^1]];
+        var encoder = model.Encode(sourceIds, 1, sourceIds.Length, [sourceIds.Length]);
+        var state = model.CreateDecoderState(encoder, 1, decoderInputs.Length, decoderInputs.Length);
+        int vocab = model.TargetVocabSize;
+        var logits = new float[decoderInputs.Length * vocab];
+        model.Decode(state, decoderInputs, decoderInputs.Length, logits);
+        var logProbabilities = new float[labels.Length];
+        for (int t = 0; t < labels.Length; t++)
+        {
+            var row = logits.AsSpan(t * vocab, vocab);
+            CpuSoftmax.LogSoftmax(row, row);
+            logProbabilities[t] = row[labels[t]];
+        }
+
+        return new ScoringResult(labels, logProbabilities);
+    }
+
     /// <inheritdoc />
     public void Dispose() => disposed = true;
 

@@ -49,6 +49,22 @@ public sealed class TranslatorGoldenTests
         }
     }
 
+    /// <summary>Teacher-forced scoring gives HF's log-probability of every label.</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void ScoreMatchesGoldenLabelLogProbabilities(string fixture)
+    {
+        string dir = TestData.Model(fixture);
+        using var translator = Translator.Create(dir);
+        foreach (var c in GoldenFile.Load(dir).Cases)
+        {
+            var target = c.GetProperty("target");
+            var score = translator.Score(c.GetProperty("src").GetString()!, target.GetProperty("text").GetString()!);
+            Assert.Equal(GoldenFile.Ints(target.GetProperty("labels")), score.TargetIds);
+            Numerics.AssertClose(GoldenFile.Flat(c.GetProperty("teacher_forced").GetProperty("label_logprobs")), score.TokenLogProbabilities.ToArray(), $"{fixture}/{c.GetProperty("id")} label log-probs");
+        }
+    }
+
     /// <summary>The bundled model translates the issue's example sentence into real German.</summary>
     [Fact]
     public void BundledModelTranslatesTheReadmeSentence()
