@@ -4,6 +4,7 @@ using GpuTransformer.Model.Architectures;
 using GpuTransformer.Model.Configuration;
 using GpuTransformer.Model.Generation;
 using GpuTransformer.Model.Weights;
+using GpuTransformer.Runtime;
 using GpuTransformer.Tokenizer;
 
 namespace GpuTransformer.Model;
@@ -21,6 +22,7 @@ namespace GpuTransformer.Model;
 /// </example>
 public sealed class Translator : IDisposable
 {
+    private readonly Accelerator accelerator;
     private readonly EncoderDecoderModel model;
     private readonly SequenceGenerator generator;
     private readonly Action<string> warn;
@@ -29,7 +31,6 @@ public sealed class Translator : IDisposable
 
     private Translator(string directory, TranslatorOptions options)
     {
-        Device = ResolveDevice(options.Device);
         if (options.Threads is int threads)
         {
             CpuParallel.ThreadCount = threads;
@@ -49,21 +50,32 @@ public sealed class Translator : IDisposable
                 $"the tokenizer has {Tokenizer.SourceVocabSize}/{Tokenizer.TargetVocabSize} source/target ids but config.json's vocab_size/decoder_vocab_size are {Config.VocabSize}/{Config.DecoderVocabSize}");
         }
 
-        using (var weights = WeightStore.Open(directory))
+        GenerationDefaults = GenerationConfig.Load(directory, Config);
+        accelerator = DeviceCatalog.Open(options.Device);
+        try
         {
-            model = EncoderDecoderModel.Load(Config, weights);
+            using var weights = WeightStore.Open(directory);
+            model = EncoderDecoderModel.Load(Config, weights, accelerator);
             Info = Describe(Config, weights);
         }
+        catch
+        {
+            accelerator.Dispose();
+            throw;
+        }
 
-        GenerationDefaults = GenerationConfig.Load(directory, Config);
+        Device = accelerator.Id;
         generator = new SequenceGenerator(model);
     }
 
     /// <summary>The model folder.</summary>
     public string ModelDirectory { get; }
 
-    /// <summary>The device the model runs on.</summary>
+    /// <summary>The device the model runs on, by id (<c>cpu</c>, <c>emulator</c>, <c>opencl:0</c>, ...).</summary>
     public string Device { get; }
+
+    /// <summary>The device's name as its driver reports it.</summary>
+    public string DeviceName => accelerator.Name;
 
     /// <summary>The parsed config.json.</summary>
     public ModelConfig Config { get; }
@@ -80,8 +92,8 @@ public sealed class Translator : IDisposable
     /// <summary>The longest input in tokens (<c>&lt;/s&gt;</c> included); longer inputs are truncated with a warning.</summary>
     public int MaxInputTokens => Math.Min(Tokenizer.ModelMaxLength, Config.MaxPositionEmbeddings);
 
-    /// <summary>The devices this build can run on.</summary>
-    public static IReadOnlyList<string> SupportedDevices { get; } = ["cpu"];
+    /// <summary>The devices present on this machine, by id.</summary>
+    public static IReadOnlyList<string> AvailableDevices => DeviceCatalog.Enumerate().Select(d => d.Id).ToArray();
 
     /// <summary>Loads a model folder.</summary>
     /// <param name="modelDirectory">A Hugging Face Marian model folder.</param>
@@ -196,11 +208,12 @@ public sealed class Translator : IDisposable
 
         // Decoder inputs are the labels shifted right behind the decoder start token, as HF's shift_tokens_right.
         int[] decoderInputs = [GenerationDefaults.DecoderStartTokenId ?? Tokenizer.PadId, .. labels[..^1]];
-        var encoder = model.Encode(sourceIds, 1, sourceIds.Length, [sourceIds.Length]);
-        var state = model.CreateDecoderState(encoder, 1, decoderInputs.Length, decoderInputs.Length);
+        using var encoder = model.Encode(sourceIds, 1, sourceIds.Length, [sourceIds.Length]);
+        using var state = model.CreateDecoderState(encoder, 1, decoderInputs.Length, decoderInputs.Length);
         int vocab = model.TargetVocabSize;
         var logits = new float[decoderInputs.Length * vocab];
-        model.Decode(state, decoderInputs, decoderInputs.Length, logits);
+        model.Decode(state, decoderInputs, decoderInputs.Length);
+        state.Logits.SubView(0, logits.Length).CopyToCPU(logits);
         var logProbabilities = new float[labels.Length];
         for (int t = 0; t < labels.Length; t++)
         {
@@ -212,8 +225,16 @@ public sealed class Translator : IDisposable
         return new ScoringResult(labels, logProbabilities);
     }
 
-    /// <inheritdoc />
-    public void Dispose() => disposed = true;
+    /// <summary>Releases the model's device memory and the device.</summary>
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            model.Dispose();
+            accelerator.Dispose();
+        }
+    }
 
     private GeneratedHypothesis[][] Generate(int[][] inputs, GenerationSettings settings, CancellationToken cancellationToken)
     {
@@ -227,15 +248,9 @@ public sealed class Translator : IDisposable
             lengths[b] = inputs[b].Length;
         }
 
-        var encoder = model.Encode(ids, inputs.Length, length, lengths);
+        using var encoder = model.Encode(ids, inputs.Length, length, lengths);
         return generator.Generate(encoder, settings, cancellationToken);
     }
-
-    private static string ResolveDevice(string device) => device switch
-    {
-        "auto" or "cpu" or "cpu:0" => "cpu",
-        _ => throw new NotSupportedException($"device '{device}' is not available; supported: {string.Join(", ", SupportedDevices)} (or auto)"),
-    };
 
     private static ModelInfo Describe(ModelConfig config, WeightStore weights)
     {

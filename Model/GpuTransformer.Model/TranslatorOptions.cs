@@ -3,7 +3,10 @@ namespace GpuTransformer.Model;
 /// <summary>How a <see cref="Translator"/> is created.</summary>
 public sealed class TranslatorOptions
 {
-    /// <summary>The device: <c>cpu</c> or <c>auto</c> (the best available). Default <c>auto</c>.</summary>
+    /// <summary>
+    /// The device: <c>cpu</c>, <c>emulator</c>, <c>opencl[:N]</c>, <c>cuda[:N]</c>, or <c>auto</c> (the first CUDA
+    /// GPU, else the first OpenCL GPU, else cpu). Default <c>auto</c>.
+    /// </summary>
     public string Device { get; init; } = "auto";
 
     /// <summary>CPU threads for the ops; null uses every core.</summary>

@@ -17,14 +17,14 @@ public static unsafe class CpuAttention
     /// <param name="output">Output, laid out like <paramref name="q"/>.</param>
     /// <param name="layout">Shapes and strides.</param>
     /// <param name="keyLengths">Valid keys per key/value sequence (right padding), or empty when all are valid.</param>
-    /// <param name="bias">Added to the scores before the softmax, [heads, QueryLength, KeyLength] shared by every sequence (T5's relative position bias), or empty.</param>
+    /// <param name="bias">Added to the scores before the softmax, laid out as the layout's bias strides say and shared by every sequence (T5's relative position bias), or empty.</param>
     /// <exception cref="ArgumentException">The layout does not fit the spans.</exception>
     public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, in AttentionLayout layout, ReadOnlySpan<int> keyLengths = default, ReadOnlySpan<float> bias = default)
     {
         Validate(q.Length, k.Length, v.Length, output.Length, layout, keyLengths);
-        if (!bias.IsEmpty && bias.Length < (long)layout.Heads * layout.QueryLength * layout.KeyLength)
+        if (!bias.IsEmpty && bias.Length < layout.BiasElements)
         {
-            throw new ArgumentException($"Attention: bias of {bias.Length} values is shorter than heads x queries x keys for {layout}.", nameof(bias));
+            throw new ArgumentException($"Attention: bias of {bias.Length} values is too short for {layout}.", nameof(bias));
         }
 
         if (layout.Batch == 0 || layout.QueryLength == 0)
@@ -124,7 +124,7 @@ public static unsafe class CpuAttention
                         }
 
                         float max = float.NegativeInfinity;
-                        float* biasRow = Bias == null ? null : Bias + ((long)h * l.QueryLength + i) * l.KeyLength;
+                        float* biasRow = Bias == null ? null : Bias + h * l.BiasHeadStride + (long)(l.BiasRowOffset + i) * l.BiasRowStride;
                         for (int j = 0; j < visible; j++)
                         {
                             float score = CpuGemm.Dot(qs, kBase + (long)j * l.KeyValueRowStride, d);

@@ -22,14 +22,30 @@ public static unsafe class CpuGemm
     /// <param name="k">The shared inner dimension.</param>
     /// <param name="activation">Applied to each output after the bias.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape needs.</exception>
-    public static void Linear(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int m, int n, int k, Activation activation = Activation.None)
+    public static void Linear(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int m, int n, int k, Activation activation = Activation.None) =>
+        Linear(x, k, weight, bias, y, n, m, n, k, activation);
+
+    /// <summary>Computes <c>Y = act(X · Wᵀ + bias)</c> with rows of X and Y <paramref name="ldx"/> and <paramref name="ldy"/> elements apart.</summary>
+    /// <param name="x">Input rows.</param>
+    /// <param name="ldx">Elements between consecutive rows of X (at least <paramref name="k"/>).</param>
+    /// <param name="weight">Weight, <paramref name="n"/> rows of <paramref name="k"/>, row-major.</param>
+    /// <param name="bias">Bias of length <paramref name="n"/>, or empty for none.</param>
+    /// <param name="y">Output rows; elements between a row's <paramref name="n"/> outputs and the next row are left alone.</param>
+    /// <param name="ldy">Elements between consecutive rows of Y (at least <paramref name="n"/>).</param>
+    /// <param name="m">Rows of X and Y.</param>
+    /// <param name="n">Rows of W, columns of Y.</param>
+    /// <param name="k">The shared inner dimension.</param>
+    /// <param name="activation">Applied to each output after the bias.</param>
+    /// <exception cref="ArgumentException">A span is shorter than its shape needs, or a stride is too small.</exception>
+    public static void Linear(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int ldy, int m, int n, int k, Activation activation = Activation.None)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        if (x.Length < (long)m * k || weight.Length < (long)n * k || y.Length < (long)m * n || (!bias.IsEmpty && bias.Length < n))
+        long xNeed = m == 0 ? 0 : (long)(m - 1) * ldx + k, yNeed = m == 0 ? 0 : (long)(m - 1) * ldy + n;
+        if (ldx < k || ldy < n || x.Length < xNeed || weight.Length < (long)n * k || y.Length < yNeed || (!bias.IsEmpty && bias.Length < n))
         {
-            throw new ArgumentException($"Linear: spans too short for m={m}, n={n}, k={k} (x {x.Length}, w {weight.Length}, bias {bias.Length}, y {y.Length}).");
+            throw new ArgumentException($"Linear: spans too short for m={m}, n={n}, k={k}, ldx={ldx}, ldy={ldy} (x {x.Length}, w {weight.Length}, bias {bias.Length}, y {y.Length}).");
         }
 
         if (m == 0 || n == 0)
@@ -39,7 +55,7 @@ public static unsafe class CpuGemm
 
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
-            var job = new Job { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, M = m, N = n, K = k, Activation = activation };
+            var job = new Job { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, M = m, N = n, K = k, Ldx = ldx, Ldy = ldy, Activation = activation };
             int tasks = (n + ColumnsPerTask - 1) / ColumnsPerTask;
             if (tasks == 1 || (long)m * n * k < 32_768)
             {
@@ -66,6 +82,8 @@ public static unsafe class CpuGemm
         public int M;
         public int N;
         public int K;
+        public int Ldx;
+        public int Ldy;
         public Activation Activation;
 
         public readonly void Run(int task)
@@ -85,14 +103,14 @@ public static unsafe class CpuGemm
                 {
                     for (int r = row; r < row + 4; r++)
                     {
-                        Store(r, col, Dot(X + (long)r * K, W + (long)col * K, K));
+                        Store(r, col, Dot(X + (long)r * Ldx, W + (long)col * K, K));
                     }
                 }
             }
 
             for (; row < M; row++)
             {
-                float* xr = X + (long)row * K;
+                float* xr = X + (long)row * Ldx;
                 for (int col = n0; col < n1; col++)
                 {
                     Store(row, col, Dot(xr, W + (long)col * K, K));
@@ -108,12 +126,12 @@ public static unsafe class CpuGemm
                 acc += Bias[col];
             }
 
-            Y[(long)row * N + col] = CpuActivations.Apply(Activation, acc);
+            Y[(long)row * Ldy + col] = CpuActivations.Apply(Activation, acc);
         }
 
         private readonly void Tile4x2(int row, int col)
         {
-            float* x0 = X + (long)row * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
+            float* x0 = X + (long)row * Ldx, x1 = x0 + Ldx, x2 = x1 + Ldx, x3 = x2 + Ldx;
             float* w0 = W + (long)col * K, w1 = w0 + K;
             Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
             Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;

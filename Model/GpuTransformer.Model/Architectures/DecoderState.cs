@@ -1,38 +1,56 @@
+using GpuTransformer.Runtime;
+
 namespace GpuTransformer.Model.Architectures;
 
 /// <summary>
-/// The decoder's running state for a set of rows (batch × beams): the self-attention KV cache of every layer, laid out
-/// [row, capacity, d_model] so a step appends in place, and scratch buffers sized once so a step allocates nothing.
+/// The decoder's running state for a set of rows (batch × beams), on the model's accelerator: the self-attention KV
+/// cache of every layer, laid out [row, capacity, heads × head size] so a step appends in place, and every scratch
+/// buffer a step needs, sized once so a step allocates nothing.
 /// </summary>
-internal sealed class DecoderState
+internal sealed class DecoderState : IDisposable
 {
-    public DecoderState(EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall, int modelDim, int attentionDim, int ffnDim, int heads, int layers)
+    private readonly List<IDisposable> owned = [];
+    private readonly MemoryBuffer<float>[] selfKeys;
+    private readonly MemoryBuffer<float>[] selfValues;
+
+    public DecoderState(Accelerator accelerator, EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall, int modelDim, int attentionDim, int ffnDim, int vocab, int layers)
     {
         Encoder = encoder;
         RowsPerSequence = rowsPerSequence;
         Rows = encoder.Batch * rowsPerSequence;
         Capacity = capacity;
         MaxPositionsPerCall = positionsPerCall;
-        SelfKeys = new float[layers][];
-        SelfValues = new float[layers][];
-        for (int l = 0; l < layers; l++)
+        selfKeys = new MemoryBuffer<float>[layers];
+        selfValues = new MemoryBuffer<float>[layers];
+        try
         {
-            SelfKeys[l] = new float[Rows * capacity * attentionDim];
-            SelfValues[l] = new float[Rows * capacity * attentionDim];
-        }
+            for (int l = 0; l < layers; l++)
+            {
+                selfKeys[l] = Allocate<float>(accelerator, Rows * capacity * attentionDim);
+                selfValues[l] = Allocate<float>(accelerator, Rows * capacity * attentionDim);
+            }
 
-        int tokens = Rows * positionsPerCall;
-        Hidden = new float[tokens * modelDim];
-        Normed = new float[tokens * modelDim];
-        Query = new float[tokens * attentionDim];
-        Key = new float[tokens * attentionDim];
-        Value = new float[tokens * attentionDim];
-        Context = new float[tokens * attentionDim];
-        Projected = new float[tokens * modelDim];
-        Ffn = new float[tokens * ffnDim];
-        FfnGate = new float[tokens * ffnDim];
-        SelfBias = new float[heads * positionsPerCall * capacity];
-        ReorderScratch = new float[Rows * capacity * attentionDim];
+            int tokens = Rows * positionsPerCall;
+            Tokens = Allocate<int>(accelerator, tokens);
+            Hidden = Allocate<float>(accelerator, tokens * modelDim).View;
+            Normed = Allocate<float>(accelerator, tokens * modelDim).View;
+            Query = Allocate<float>(accelerator, tokens * attentionDim).View;
+            Context = Allocate<float>(accelerator, tokens * attentionDim).View;
+            Projected = Allocate<float>(accelerator, tokens * modelDim).View;
+            Ffn = Allocate<float>(accelerator, tokens * ffnDim).View;
+            FfnGate = Allocate<float>(accelerator, tokens * ffnDim).View;
+            Logits = Allocate<float>(accelerator, tokens * vocab).View;
+            ReorderScratch = Allocate<float>(accelerator, Rows * capacity * attentionDim).View;
+            SourceRows = Allocate<int>(accelerator, Rows);
+            var identity = Allocate<int>(accelerator, Rows);
+            identity.CopyFrom(Enumerable.Range(0, Rows).ToArray());
+            Identity = identity.View;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public EncoderOutput Encoder { get; }
@@ -49,31 +67,62 @@ internal sealed class DecoderState
     /// <summary>Positions already in the cache.</summary>
     public int Length { get; set; }
 
-    public float[][] SelfKeys { get; }
+    public ArrayView<float> SelfKeys(int layer) => selfKeys[layer].View;
 
-    public float[][] SelfValues { get; }
+    public ArrayView<float> SelfValues(int layer) => selfValues[layer].View;
 
-    public float[] Hidden { get; }
+    public int Layers => selfKeys.Length;
+
+    /// <summary>The decoder input ids of one call, [rows, positions].</summary>
+    public MemoryBuffer<int> Tokens { get; }
+
+    public ArrayView<float> Hidden { get; }
 
     /// <summary>The normed input of a pre-norm sub-layer.</summary>
-    public float[] Normed { get; }
+    public ArrayView<float> Normed { get; }
 
-    public float[] Query { get; }
+    public ArrayView<float> Query { get; }
 
-    public float[] Key { get; }
+    public ArrayView<float> Context { get; }
 
-    public float[] Value { get; }
+    public ArrayView<float> Projected { get; }
 
-    public float[] Context { get; }
+    public ArrayView<float> Ffn { get; }
 
-    public float[] Projected { get; }
+    public ArrayView<float> FfnGate { get; }
 
-    public float[] Ffn { get; }
+    /// <summary>The logits of the last call, [rows, positions, vocab].</summary>
+    public ArrayView<float> Logits { get; }
 
-    public float[] FfnGate { get; }
+    public ArrayView<float> ReorderScratch { get; }
 
-    /// <summary>T5's self-attention position bias for one call, [heads, positions, keys].</summary>
-    public float[] SelfBias { get; }
+    /// <summary>Beam search's row permutation of one step.</summary>
+    public MemoryBuffer<int> SourceRows { get; }
 
-    public float[] ReorderScratch { get; }
+    /// <summary>0, 1, 2, ...: copies reordered rows back in place.</summary>
+    public ArrayView<int> Identity { get; }
+
+    /// <summary>T5's decoder self-attention bias for every (query, key) position pair, [heads, capacity, capacity]; empty otherwise.</summary>
+    public ArrayView<float> SelfBias { get; set; }
+
+    /// <summary>Takes ownership of a buffer made for this state.</summary>
+    public MemoryBuffer<T> Own<T>(MemoryBuffer<T> buffer)
+        where T : unmanaged
+    {
+        owned.Add(buffer);
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var item in owned)
+        {
+            item.Dispose();
+        }
+
+        owned.Clear();
+    }
+
+    private MemoryBuffer<T> Allocate<T>(Accelerator accelerator, int length)
+        where T : unmanaged => Own(accelerator.Allocate<T>(length));
 }

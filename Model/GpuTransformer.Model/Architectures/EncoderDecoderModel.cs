@@ -1,25 +1,27 @@
 using GpuTransformer.Kernels;
-using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Model.Configuration;
 using GpuTransformer.Model.Weights;
+using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Model.Architectures;
 
 /// <summary>
-/// One encoder-decoder runtime for every supported family, computing exactly what HF's modeling files compute. The
-/// family's differences (norm placement and kind, positions, embedding scaling, attention scaling, biases, gating,
-/// output rescaling) come from its <see cref="ArchitectureSpec"/>; its weight names from <see cref="ModelWeightLoader"/>.
-/// Runs on the CPU ops.
+/// One encoder-decoder runtime for every supported family, computing exactly what HF's modeling files compute, on any
+/// accelerator: every step is an op facade (<see cref="Gemm"/>, <see cref="Attention"/>, <see cref="Normalization"/>,
+/// ...), so weights, activations and the KV cache stay on the device. The family's differences (norm placement and
+/// kind, positions, embedding scaling, attention scaling, biases, gating, output rescaling) come from its
+/// <see cref="ArchitectureSpec"/>; its weight names from <see cref="ModelWeightLoader"/>.
 /// </summary>
-internal sealed class EncoderDecoderModel
+internal sealed class EncoderDecoderModel : IDisposable
 {
-    private readonly ModelWeightLoader.Loaded w;
-    private readonly float[]? sinusoids;
+    private readonly ModelWeights w;
+    private readonly MemoryBuffer<float>? sinusoids;
     private readonly float embeddingScale;
     private readonly float attentionScale;
 
-    private EncoderDecoderModel(ModelConfig config, ArchitectureSpec spec, ModelWeightLoader.Loaded weights)
+    private EncoderDecoderModel(Accelerator accelerator, ModelConfig config, ArchitectureSpec spec, ModelWeights weights)
     {
+        Accelerator = accelerator;
         Config = config;
         Spec = spec;
         w = weights;
@@ -30,9 +32,11 @@ internal sealed class EncoderDecoderModel
         attentionScale = spec.ScaleAttention ? 1f / MathF.Sqrt(HeadDim) : 1f;
         if (spec.Positions == PositionEncoding.Sinusoidal)
         {
-            sinusoids = SinusoidalPositions.Create(config.MaxPositionEmbeddings, D);
+            sinusoids = accelerator.Upload<float>(SinusoidalPositions.Create(config.MaxPositionEmbeddings, D));
         }
     }
+
+    public Accelerator Accelerator { get; }
 
     public ModelConfig Config { get; }
 
@@ -55,11 +59,23 @@ internal sealed class EncoderDecoderModel
     /// <summary>Longest input or decoder sequence the position encoding allows (T5: its configured n_positions).</summary>
     public int MaxPositions => Config.MaxPositionEmbeddings;
 
-    /// <summary>Reads every tensor the architecture needs; a missing or mis-shaped one is a <see cref="ModelFormatException"/>.</summary>
-    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights)
+    /// <summary>Bytes of device memory the weights occupy.</summary>
+    public long WeightBytes => w.Bytes + (sinusoids?.Memory.Bytes ?? 0);
+
+    /// <summary>Reads every tensor the architecture needs and uploads it; a missing or mis-shaped one is a <see cref="ModelFormatException"/>.</summary>
+    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator)
     {
         var spec = ArchitectureSpec.For(config);
-        return new EncoderDecoderModel(config, spec, ModelWeightLoader.Load(config, spec, weights));
+        var loaded = ModelWeightLoader.Load(config, spec, weights, accelerator);
+        try
+        {
+            return new EncoderDecoderModel(accelerator, config, spec, loaded);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs the encoder over a right-padded batch and precomputes every decoder layer's cross-attention K/V.</summary>
@@ -67,6 +83,7 @@ internal sealed class EncoderDecoderModel
     /// <param name="batch">Sequences.</param>
     /// <param name="sequenceLength">Padded length.</param>
     /// <param name="lengths">Valid tokens per sequence (the attention mask).</param>
+    /// <returns>The encoder output; dispose it.</returns>
     public EncoderOutput Encode(ReadOnlySpan<int> ids, int batch, int sequenceLength, ReadOnlySpan<int> lengths)
     {
         if (sequenceLength > MaxPositions && Spec.Positions != PositionEncoding.RelativeBuckets)
@@ -74,66 +91,78 @@ internal sealed class EncoderDecoderModel
             throw new ArgumentException($"input of {sequenceLength} tokens exceeds max_position_embeddings {MaxPositions}", nameof(sequenceLength));
         }
 
+        CheckIds(ids, SourceVocabSize, nameof(ids));
+        var acc = Accelerator;
         int heads = Config.EncoderAttentionHeads, inner = heads * Config.EncoderHeadDim;
-        var output = new EncoderOutput(batch, sequenceLength, D, AttentionDim, w.DecoderLayers.Length, lengths.ToArray());
         int rows = batch * sequenceLength;
-        float[] x = output.Hidden;
-        Embed(ids, w.EncoderEmbedding, SourceVocabSize, w.EncoderPositions, 0, sequenceLength, x);
-        w.EncoderEmbeddingNorm?.Normalize(x, x, rows);
-
         int ffnDim = w.EncoderLayers.Length > 0 ? w.EncoderLayers[0].FeedForward.Width : 1;
-        var normed = new float[rows * D];
-        var q = new float[rows * inner];
-        var k = new float[rows * inner];
-        var v = new float[rows * inner];
-        var context = new float[rows * inner];
-        var projected = new float[rows * D];
-        var ffn = new float[rows * ffnDim];
-        var gate = new float[w.EncoderLayers.Length > 0 && w.EncoderLayers[0].FeedForward.Gate is not null ? rows * ffnDim : 0];
-        float[] bias = [];
-        if (w.EncoderPositionBias is not null)
+        bool gated = w.EncoderLayers.Length > 0 && w.EncoderLayers[0].FeedForward.Gate is not null;
+        var output = new EncoderOutput(acc, batch, sequenceLength, D, AttentionDim, w.DecoderLayers.Length, lengths.ToArray());
+        try
         {
-            bias = new float[heads * sequenceLength * sequenceLength];
-            w.EncoderPositionBias.Compute(0, sequenceLength, sequenceLength, bias);
+            using var idBuffer = acc.Upload(ids);
+            using var normed = acc.Allocate<float>(rows * D);
+            using var q = acc.Allocate<float>(rows * inner);
+            using var k = acc.Allocate<float>(rows * inner);
+            using var v = acc.Allocate<float>(rows * inner);
+            using var context = acc.Allocate<float>(rows * inner);
+            using var projected = acc.Allocate<float>(rows * D);
+            using var ffn = acc.Allocate<float>(rows * ffnDim);
+            using var gate = acc.Allocate<float>(gated ? rows * ffnDim : 0);
+            using var bias = acc.Allocate<float>(w.EncoderPositionBias is null ? 0 : heads * sequenceLength * sequenceLength);
+            if (w.EncoderPositionBias is not null)
+            {
+                var host = new float[heads * sequenceLength * sequenceLength];
+                w.EncoderPositionBias.Compute(0, sequenceLength, sequenceLength, host);
+                bias.CopyFrom(host);
+            }
+
+            var x = output.Hidden;
+            Embed(idBuffer.View, rows, w.EncoderEmbedding, SourceVocabSize, w.EncoderPositions, 0, sequenceLength, x);
+            w.EncoderEmbeddingNorm?.Normalize(acc, x, x, rows);
+            var layout = new AttentionLayout
+            {
+                Batch = batch,
+                Heads = heads,
+                HeadDim = Config.EncoderHeadDim,
+                QueryLength = sequenceLength,
+                KeyLength = sequenceLength,
+                QueryRowStride = inner,
+                QueryBatchStride = (long)sequenceLength * inner,
+                KeyValueRowStride = inner,
+                KeyValueBatchStride = (long)sequenceLength * inner,
+                Scale = Spec.ScaleAttention ? 1f / MathF.Sqrt(Config.EncoderHeadDim) : 1f,
+            }.WithDenseBias();
+            foreach (var layer in w.EncoderLayers)
+            {
+                var attention = layer.SelfAttention;
+                var input = PreNorm(layer.SelfAttentionNorm, x, normed.View, rows);
+                Gemm.Linear(acc, input, attention.Query, q.View, rows);
+                Gemm.Linear(acc, input, attention.Key, k.View, rows);
+                Gemm.Linear(acc, input, attention.Value, v.View, rows);
+                Attention.Attend(acc, q.View, k.View, v.View, context.View, layout, output.LengthsView, bias.View);
+                Gemm.Linear(acc, context.View, attention.Output, projected.View, rows);
+                Residual(layer.SelfAttentionNorm, x, projected.View, rows);
+
+                input = PreNorm(layer.FeedForwardNorm, x, normed.View, rows);
+                layer.FeedForward.Apply(acc, input, projected.View, rows, Spec.Activation, ffn.View, gate.View);
+                Residual(layer.FeedForwardNorm, x, projected.View, rows);
+            }
+
+            w.EncoderFinalNorm?.Normalize(acc, x, x, rows);
+            for (int l = 0; l < w.DecoderLayers.Length; l++)
+            {
+                Gemm.Linear(acc, x, w.DecoderLayers[l].CrossAttention.Key, output.CrossKeys(l), rows);
+                Gemm.Linear(acc, x, w.DecoderLayers[l].CrossAttention.Value, output.CrossValues(l), rows);
+            }
+
+            return output;
         }
-
-        var layout = new AttentionLayout
+        catch
         {
-            Batch = batch,
-            Heads = heads,
-            HeadDim = Config.EncoderHeadDim,
-            QueryLength = sequenceLength,
-            KeyLength = sequenceLength,
-            QueryRowStride = inner,
-            QueryBatchStride = (long)sequenceLength * inner,
-            KeyValueRowStride = inner,
-            KeyValueBatchStride = (long)sequenceLength * inner,
-            Scale = Spec.ScaleAttention ? 1f / MathF.Sqrt(Config.EncoderHeadDim) : 1f,
-        };
-        foreach (var layer in w.EncoderLayers)
-        {
-            var attention = layer.SelfAttention;
-            var input = PreNorm(layer.SelfAttentionNorm, x, normed, rows);
-            attention.Query.Apply(input, q, rows);
-            attention.Key.Apply(input, k, rows);
-            attention.Value.Apply(input, v, rows);
-            CpuAttention.Attend(q, k, v, context, layout, lengths, bias);
-            attention.Output.Apply(context, projected, rows);
-            Residual(layer.SelfAttentionNorm, x, projected, rows);
-
-            input = PreNorm(layer.FeedForwardNorm, x, normed, rows);
-            layer.FeedForward.Apply(input, projected, rows, Spec.Activation, ffn, gate);
-            Residual(layer.FeedForwardNorm, x, projected, rows);
+            output.Dispose();
+            throw;
         }
-
-        w.EncoderFinalNorm?.Normalize(x, x, rows);
-        for (int l = 0; l < w.DecoderLayers.Length; l++)
-        {
-            w.DecoderLayers[l].CrossAttention.Key.Apply(x, output.CrossKeys[l], rows);
-            w.DecoderLayers[l].CrossAttention.Value.Apply(x, output.CrossValues[l], rows);
-        }
-
-        return output;
     }
 
     /// <summary>Creates decoder state for <paramref name="rowsPerSequence"/> rows per encoder sequence.</summary>
@@ -141,6 +170,7 @@ internal sealed class EncoderDecoderModel
     /// <param name="rowsPerSequence">Beams (1 for greedy).</param>
     /// <param name="capacity">Most positions the cache will hold.</param>
     /// <param name="positionsPerCall">Most positions one <see cref="Decode"/> call appends.</param>
+    /// <returns>The state; dispose it.</returns>
     public DecoderState CreateDecoderState(EncoderOutput encoder, int rowsPerSequence, int capacity, int positionsPerCall = 1)
     {
         if (capacity > MaxPositions && Spec.Positions != PositionEncoding.RelativeBuckets)
@@ -149,18 +179,27 @@ internal sealed class EncoderDecoderModel
         }
 
         int ffnDim = w.DecoderLayers.Length > 0 ? w.DecoderLayers[0].FeedForward.Width : 1;
-        return new DecoderState(encoder, rowsPerSequence, capacity, positionsPerCall, D, AttentionDim, ffnDim, Heads, w.DecoderLayers.Length);
+        var state = new DecoderState(Accelerator, encoder, rowsPerSequence, capacity, positionsPerCall, D, AttentionDim, ffnDim, TargetVocabSize, w.DecoderLayers.Length);
+        if (w.DecoderPositionBias is not null)
+        {
+            // The causal bias depends only on (query position, key position): computed once for the whole capacity.
+            var host = new float[Heads * capacity * capacity];
+            w.DecoderPositionBias.Compute(0, capacity, capacity, host);
+            state.SelfBias = state.Own(Accelerator.Upload<float>(host)).View;
+        }
+
+        return state;
     }
 
     /// <summary>
-    /// Appends <paramref name="count"/> positions to every row and writes the logits of each appended position.
-    /// With count 1 this is one incremental generation step; with a whole target it is teacher forcing.
+    /// Appends <paramref name="count"/> positions to every row and leaves the logits of each appended position in
+    /// <see cref="DecoderState.Logits"/>. With count 1 this is one incremental generation step; with a whole target it
+    /// is teacher forcing.
     /// </summary>
     /// <param name="state">The rows' state; its cache grows by <paramref name="count"/>.</param>
     /// <param name="tokens">[rows, count] decoder input ids.</param>
     /// <param name="count">Positions per row.</param>
-    /// <param name="logits">[rows, count, target vocab] output.</param>
-    public void Decode(DecoderState state, ReadOnlySpan<int> tokens, int count, Span<float> logits)
+    public void Decode(DecoderState state, ReadOnlySpan<int> tokens, int count)
     {
         int start = state.Length;
         if (count > state.MaxPositionsPerCall || start + count > state.Capacity)
@@ -168,23 +207,22 @@ internal sealed class EncoderDecoderModel
             throw new InvalidOperationException($"decoder state holds {state.Capacity} positions ({start} used); cannot append {count}");
         }
 
-        int rows = state.Rows * count, inner = AttentionDim;
-        Span<float> x = state.Hidden.AsSpan(0, rows * D);
-        Span<float> normed = state.Normed.AsSpan(0, rows * D);
-        Span<float> q = state.Query.AsSpan(0, rows * inner);
-        Span<float> k = state.Key.AsSpan(0, rows * inner);
-        Span<float> v = state.Value.AsSpan(0, rows * inner);
-        Span<float> context = state.Context.AsSpan(0, rows * inner);
-        Span<float> projected = state.Projected.AsSpan(0, rows * D);
-        Embed(tokens, w.DecoderEmbedding, TargetVocabSize, w.DecoderPositions, start, count, x);
-        w.DecoderEmbeddingNorm?.Normalize(x, x, rows);
-
-        Span<float> selfBias = default;
-        if (w.DecoderPositionBias is not null)
+        if (tokens.Length != state.Rows * count)
         {
-            selfBias = state.SelfBias.AsSpan(0, Heads * count * (start + count));
-            w.DecoderPositionBias.Compute(start, count, start + count, selfBias);
+            throw new ArgumentException($"{tokens.Length} tokens for {state.Rows} rows of {count}", nameof(tokens));
         }
+
+        CheckIds(tokens, TargetVocabSize, nameof(tokens));
+        state.Tokens.CopyFrom(tokens);
+        var acc = Accelerator;
+        int rows = state.Rows * count, inner = AttentionDim;
+        var x = state.Hidden.SubView(0, rows * D);
+        var normed = state.Normed.SubView(0, rows * D);
+        var q = state.Query.SubView(0, rows * inner);
+        var context = state.Context.SubView(0, rows * inner);
+        var projected = state.Projected.SubView(0, rows * D);
+        Embed(state.Tokens.View, rows, w.DecoderEmbedding, TargetVocabSize, w.DecoderPositions, start, count, x);
+        w.DecoderEmbeddingNorm?.Normalize(acc, x, x, rows);
 
         var selfLayout = new AttentionLayout
         {
@@ -200,6 +238,9 @@ internal sealed class EncoderDecoderModel
             Causal = true,
             CausalOffset = start,
             Scale = attentionScale,
+            BiasHeadStride = (long)state.Capacity * state.Capacity,
+            BiasRowStride = state.Capacity,
+            BiasRowOffset = start,
         };
         var encoder = state.Encoder;
         var crossLayout = new AttentionLayout
@@ -217,44 +258,44 @@ internal sealed class EncoderDecoderModel
             Scale = attentionScale,
         };
 
+        // The step's keys and values go straight into their slots of the cache: rows of `count` positions, one
+        // block per decoder row, `capacity` positions apart.
+        var stepRows = new RowLayout(state.Rows, count, D, (long)count * D);
+        var cacheRows = new RowLayout(state.Rows, count, inner, (long)state.Capacity * inner);
         for (int l = 0; l < w.DecoderLayers.Length; l++)
         {
             var layer = w.DecoderLayers[l];
             var self = layer.SelfAttention;
             var input = PreNorm(layer.SelfAttentionNorm, x, normed, rows);
-            self.Query.Apply(input, q, rows);
-            self.Key.Apply(input, k, rows);
-            self.Value.Apply(input, v, rows);
-            AppendToCache(state, state.SelfKeys[l], k, start, count);
-            AppendToCache(state, state.SelfValues[l], v, start, count);
-            CpuAttention.Attend(q, state.SelfKeys[l], state.SelfValues[l], context, selfLayout, default, selfBias);
-            self.Output.Apply(context, projected, rows);
+            var keys = state.SelfKeys(l);
+            var values = state.SelfValues(l);
+            Gemm.Linear(acc, input, self.Query, q, rows);
+            Gemm.Linear(acc, input, stepRows, self.Key, keys.SubView(start * inner), cacheRows);
+            Gemm.Linear(acc, input, stepRows, self.Value, values.SubView(start * inner), cacheRows);
+            Attention.Attend(acc, q, keys, values, context, selfLayout, default, state.SelfBias);
+            Gemm.Linear(acc, context, self.Output, projected, rows);
             Residual(layer.SelfAttentionNorm, x, projected, rows);
 
             var cross = layer.CrossAttention;
             input = PreNorm(layer.CrossAttentionNorm, x, normed, rows);
-            cross.Query.Apply(input, q, rows);
-            CpuAttention.Attend(q, encoder.CrossKeys[l], encoder.CrossValues[l], context, crossLayout, encoder.Lengths);
-            cross.Output.Apply(context, projected, rows);
+            Gemm.Linear(acc, input, cross.Query, q, rows);
+            Attention.Attend(acc, q, encoder.CrossKeys(l), encoder.CrossValues(l), context, crossLayout, encoder.LengthsView);
+            Gemm.Linear(acc, context, cross.Output, projected, rows);
             Residual(layer.CrossAttentionNorm, x, projected, rows);
 
             input = PreNorm(layer.FeedForwardNorm, x, normed, rows);
-            layer.FeedForward.Apply(input, projected, rows, Spec.Activation, state.Ffn, state.FfnGate);
+            layer.FeedForward.Apply(acc, input, projected, rows, Spec.Activation, state.Ffn, state.FfnGate);
             Residual(layer.FeedForwardNorm, x, projected, rows);
         }
 
-        w.DecoderFinalNorm?.Normalize(x, x, rows);
+        w.DecoderFinalNorm?.Normalize(acc, x, x, rows);
         if (Spec.RescaleTiedOutput)
         {
-            float scale = 1f / MathF.Sqrt(D);
-            foreach (ref float value in x)
-            {
-                value *= scale;
-            }
+            Elementwise.Scale(acc, x, 1f / MathF.Sqrt(D), rows * D);
         }
 
         state.Length = start + count;
-        CpuGemm.Linear(x, w.OutputProjection, w.FinalLogitsBias, logits[..(rows * TargetVocabSize)], rows, TargetVocabSize, D);
+        Gemm.Linear(acc, x, w.OutputProjection, state.Logits, rows);
     }
 
     /// <summary>Makes row <c>r</c> of the cache a copy of row <c>sourceRows[r]</c> (beam search keeps the survivors).</summary>
@@ -262,101 +303,76 @@ internal sealed class EncoderDecoderModel
     /// <param name="sourceRows">For each row, the row it continues.</param>
     public void ReorderCache(DecoderState state, ReadOnlySpan<int> sourceRows)
     {
-        int used = state.Length * AttentionDim;
-        long rowSize = (long)state.Capacity * AttentionDim;
         bool identity = true;
         for (int r = 0; r < sourceRows.Length; r++)
         {
             identity &= sourceRows[r] == r;
         }
 
+        int used = state.Length * AttentionDim, stride = state.Capacity * AttentionDim;
         if (identity || used == 0)
         {
             return;
         }
 
-        for (int c = 0; c < 2 * state.SelfKeys.Length; c++)
+        state.SourceRows.CopyFrom(sourceRows);
+        for (int l = 0; l < state.Layers; l++)
         {
-            float[] cache = c < state.SelfKeys.Length ? state.SelfKeys[c] : state.SelfValues[c - state.SelfKeys.Length];
-            for (int r = 0; r < state.Rows; r++)
+            foreach (var cache in (ReadOnlySpan<ArrayView<float>>)[state.SelfKeys(l), state.SelfValues(l)])
             {
-                cache.AsSpan((int)(sourceRows[r] * rowSize), used).CopyTo(state.ReorderScratch.AsSpan((int)(r * rowSize), used));
+                RowGather.Gather(Accelerator, cache, state.ReorderScratch, state.SourceRows.View, state.Rows, stride, used);
+                RowGather.Gather(Accelerator, state.ReorderScratch, cache, state.Identity, state.Rows, stride, used);
             }
+        }
+    }
 
-            for (int r = 0; r < state.Rows; r++)
+    public void Dispose()
+    {
+        w.Dispose();
+        sinusoids?.Dispose();
+    }
+
+    private static void CheckIds(ReadOnlySpan<int> ids, int vocab, string name)
+    {
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)vocab)
             {
-                state.ReorderScratch.AsSpan((int)(r * rowSize), used).CopyTo(cache.AsSpan((int)(r * rowSize), used));
+                throw new ArgumentOutOfRangeException(name, id, $"token id outside the vocabulary of {vocab}");
             }
         }
     }
 
     /// <summary>The input of a sub-layer: its normed input in a pre-norm family, the residual stream itself otherwise.</summary>
-    private ReadOnlySpan<float> PreNorm(NormWeights norm, ReadOnlySpan<float> x, Span<float> normed, int rows)
+    private ArrayView<float> PreNorm(NormWeights norm, ArrayView<float> x, ArrayView<float> normed, int rows)
     {
         if (!Spec.PreNorm)
         {
             return x;
         }
 
-        norm.Normalize(x, normed, rows);
-        return normed[..(rows * D)];
+        norm.Normalize(Accelerator, x, normed, rows);
+        return normed.SubView(0, rows * D);
     }
 
     /// <summary>Adds a sub-layer's output to the residual stream, then (post-norm) normalizes the sum.</summary>
-    private void Residual(NormWeights norm, Span<float> x, ReadOnlySpan<float> output, int rows)
+    private void Residual(NormWeights norm, ArrayView<float> x, ArrayView<float> output, int rows)
     {
         if (Spec.PreNorm)
         {
-            int n = rows * D;
-            for (int i = 0; i < n; i++)
-            {
-                x[i] += output[i];
-            }
+            Elementwise.Add(Accelerator, output, x, rows * D);
         }
         else
         {
-            norm.AddAndNormalize(x, output, x, rows);
+            norm.AddAndNormalize(Accelerator, x, output, x, rows);
         }
     }
 
-    private void Embed(ReadOnlySpan<int> ids, float[] table, int vocab, float[]? learnedPositions, int firstPosition, int positionsPerSequence, Span<float> x)
+    private void Embed(ArrayView<int> ids, int count, ArrayView<float> table, int vocab, ArrayView<float> learnedPositions, int firstPosition, int positionsPerSequence, ArrayView<float> x)
     {
-        float[]? positions = learnedPositions ?? sinusoids;
-        int offset = learnedPositions is null ? 0 : Spec.LearnedPositionOffset;
-        for (int t = 0; t < ids.Length; t++)
-        {
-            int id = ids[t];
-            if ((uint)id >= (uint)vocab)
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id outside the vocabulary of {vocab}");
-            }
-
-            var row = x.Slice(t * D, D);
-            var embedding = table.AsSpan(id * D, D);
-            if (positions is null)
-            {
-                for (int c = 0; c < D; c++)
-                {
-                    row[c] = embedding[c] * embeddingScale;
-                }
-
-                continue;
-            }
-
-            var pos = positions.AsSpan((firstPosition + t % positionsPerSequence + offset) * D, D);
-            for (int c = 0; c < D; c++)
-            {
-                row[c] = embedding[c] * embeddingScale + pos[c];
-            }
-        }
-    }
-
-    private void AppendToCache(DecoderState state, float[] cache, ReadOnlySpan<float> values, int start, int count)
-    {
-        int inner = AttentionDim;
-        for (int r = 0; r < state.Rows; r++)
-        {
-            values.Slice(r * count * inner, count * inner).CopyTo(cache.AsSpan((r * state.Capacity + start) * inner, count * inner));
-        }
+        bool learned = !learnedPositions.IsEmpty;
+        var positions = learned ? learnedPositions : sinusoids?.View ?? default;
+        int positionRows = learned ? w.LearnedPositionRows : sinusoids is null ? 0 : MaxPositions;
+        Embedding.Lookup(Accelerator, ids, count, table, vocab, D, embeddingScale, positions, positionRows, default, firstPosition, positionsPerSequence, learned ? Spec.LearnedPositionOffset : 0, x);
     }
 }

@@ -1,35 +1,31 @@
 using GpuTransformer.Kernels;
-using GpuTransformer.Kernels.Cpu;
+using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Model.Architectures;
 
 /// <summary>
 /// The position-wise feed-forward block: <c>Down(act(Up x))</c>, or gated (T5 v1.1) <c>Down(act(Up x) * Gate x)</c>.
 /// </summary>
-internal sealed class FeedForwardWeights(LinearWeights up, LinearWeights? gate, LinearWeights down)
+internal sealed class FeedForwardWeights(LinearWeight up, LinearWeight? gate, LinearWeight down)
 {
-    public LinearWeights Up { get; } = up;
+    public LinearWeight Up { get; } = up;
 
-    public LinearWeights? Gate { get; } = gate;
+    public LinearWeight? Gate { get; } = gate;
 
-    public LinearWeights Down { get; } = down;
+    public LinearWeight Down { get; } = down;
 
     public int Width => Up.Out;
 
-    /// <summary>Writes the block's output for <paramref name="rows"/> rows; the scratch buffers hold rows × Width.</summary>
-    public void Apply(ReadOnlySpan<float> x, Span<float> y, int rows, Activation activation, Span<float> hidden, Span<float> gateScratch)
+    /// <summary>Writes the block's output for <paramref name="rows"/> rows; the scratch views hold rows × Width.</summary>
+    public void Apply(Accelerator accelerator, ArrayView<float> x, ArrayView<float> y, int rows, Activation activation, ArrayView<float> hidden, ArrayView<float> gateScratch)
     {
-        int n = rows * Width;
-        Up.Apply(x, hidden, rows, activation);
+        Gemm.Linear(accelerator, x, Up, hidden, rows, activation);
         if (Gate is not null)
         {
-            Gate.Apply(x, gateScratch, rows);
-            for (int i = 0; i < n; i++)
-            {
-                hidden[i] *= gateScratch[i];
-            }
+            Gemm.Linear(accelerator, x, Gate, gateScratch, rows);
+            Elementwise.Multiply(accelerator, gateScratch, hidden, rows * Width);
         }
 
-        Down.Apply(hidden, y, rows);
+        Gemm.Linear(accelerator, hidden, Down, y, rows);
     }
 }

@@ -1,59 +1,64 @@
+using GpuTransformer.Kernels;
 using GpuTransformer.Model.Configuration;
 using GpuTransformer.Model.Weights;
+using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Model.Architectures;
 
 /// <summary>
-/// Reads a family's tensors by their Hugging Face names into the runtime's structures. Tied tensors are stored once
-/// in the files (<c>model.shared.weight</c>, T5's <c>shared.weight</c>), so the loader resolves the ties itself.
+/// Reads a family's tensors by their Hugging Face names and uploads them once to the accelerator. Tied tensors are
+/// stored once in the files (<c>model.shared.weight</c>, T5's <c>shared.weight</c>), so the loader resolves the ties
+/// itself and uploads each once.
 /// </summary>
 internal static class ModelWeightLoader
 {
-    /// <summary>Everything <see cref="EncoderDecoderModel"/> reads, resolved from one family's names.</summary>
-    internal sealed record Loaded(
-        float[] EncoderEmbedding,
-        float[] DecoderEmbedding,
-        float[] OutputProjection,
-        float[]? FinalLogitsBias,
-        float[]? EncoderPositions,
-        float[]? DecoderPositions,
-        NormWeights? EncoderEmbeddingNorm,
-        NormWeights? DecoderEmbeddingNorm,
-        NormWeights? EncoderFinalNorm,
-        NormWeights? DecoderFinalNorm,
-        RelativePositionBias? EncoderPositionBias,
-        RelativePositionBias? DecoderPositionBias,
-        EncoderLayerWeights[] EncoderLayers,
-        DecoderLayerWeights[] DecoderLayers);
+    public static ModelWeights Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights, Accelerator accelerator)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var builder = new Builder(weights, accelerator, owned, (float)config.LayerNormEpsilon);
+            return spec.T5Layout ? LoadT5(config, spec, weights, builder, owned) : LoadBartFamily(config, spec, weights, builder, owned);
+        }
+        catch
+        {
+            foreach (var item in owned)
+            {
+                item.Dispose();
+            }
 
-    public static Loaded Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights) =>
-        spec.T5Layout ? LoadT5(config, spec, weights) : LoadBartFamily(config, spec, weights);
+            throw;
+        }
+    }
 
-    private static Loaded LoadBartFamily(ModelConfig c, ArchitectureSpec spec, WeightStore weights)
+    private static ModelWeights LoadBartFamily(ModelConfig c, ArchitectureSpec spec, WeightStore weights, Builder b, List<IDisposable> owned)
     {
         int d = c.DModel;
-        float eps = (float)c.LayerNormEpsilon;
         string sharedName = weights.Contains("model.shared.weight") ? "model.shared.weight" : "model.encoder.embed_tokens.weight";
-        float[] encoderEmbedding = !c.ShareEncoderDecoderEmbeddings && weights.Contains("model.encoder.embed_tokens.weight")
-            ? weights.ReadFloat32("model.encoder.embed_tokens.weight", c.VocabSize, d)
-            : weights.ReadFloat32(sharedName, c.VocabSize, d);
-        float[] decoderEmbedding = c.ShareEncoderDecoderEmbeddings
-            ? encoderEmbedding
-            : weights.ReadFloat32("model.decoder.embed_tokens.weight", c.DecoderVocabSize, d);
-        float[] output = c.TieWordEmbeddings ? decoderEmbedding : weights.ReadFloat32("lm_head.weight", c.DecoderVocabSize, d);
+        string encoderName = !c.ShareEncoderDecoderEmbeddings && weights.Contains("model.encoder.embed_tokens.weight") ? "model.encoder.embed_tokens.weight" : sharedName;
+        string decoderName = c.ShareEncoderDecoderEmbeddings ? encoderName : "model.decoder.embed_tokens.weight";
         float[]? bias = weights.Contains("final_logits_bias") ? weights.ReadFloat32("final_logits_bias", 1, c.DecoderVocabSize) : null;
 
-        float[]? encoderPositions = null, decoderPositions = null;
+        // The lm_head (tied: the decoder table itself) carries final_logits_bias; the tables the embeddings read are
+        // views of the same uploads, so a tied model holds each matrix once.
+        LinearWeight output = c.TieWordEmbeddings
+            ? b.Linear(weights.ReadFloat32(decoderName, c.DecoderVocabSize, d), bias, c.DecoderVocabSize, d)
+            : b.Linear(weights.ReadFloat32("lm_head.weight", c.DecoderVocabSize, d), bias, c.DecoderVocabSize, d);
+        ArrayView<float> decoderTable = c.TieWordEmbeddings ? output.Weight : b.Table(decoderName, c.DecoderVocabSize, d);
+        ArrayView<float> encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
+
+        int positionRows = 0;
+        ArrayView<float> encoderPositions = default, decoderPositions = default;
         if (spec.Positions == PositionEncoding.Learned)
         {
-            int rows = c.MaxPositionEmbeddings + spec.LearnedPositionOffset;
-            encoderPositions = weights.ReadFloat32("model.encoder.embed_positions.weight", rows, d);
-            decoderPositions = weights.ReadFloat32("model.decoder.embed_positions.weight", rows, d);
+            positionRows = c.MaxPositionEmbeddings + spec.LearnedPositionOffset;
+            encoderPositions = b.Table("model.encoder.embed_positions.weight", positionRows, d);
+            decoderPositions = b.Table("model.decoder.embed_positions.weight", positionRows, d);
         }
 
-        NormWeights Norm(string prefix) => new(weights.ReadFloat32(prefix + "weight", d), weights.ReadFloat32(prefix + "bias", d), eps);
-        LinearWeights Linear(string prefix, int outFeatures, int inFeatures) =>
-            new(weights.ReadFloat32(prefix + "weight", outFeatures, inFeatures), weights.ReadFloat32(prefix + "bias", outFeatures), outFeatures, inFeatures);
+        NormWeights Norm(string prefix) => b.Norm(prefix + "weight", prefix + "bias", d);
+        LinearWeight Linear(string prefix, int outFeatures, int inFeatures) =>
+            b.Linear(weights.ReadFloat32(prefix + "weight", outFeatures, inFeatures), weights.ReadFloat32(prefix + "bias", outFeatures), outFeatures, inFeatures);
         AttentionWeights Attention(string prefix) =>
             new(Linear(prefix + "q_proj.", d, d), Linear(prefix + "k_proj.", d, d), Linear(prefix + "v_proj.", d, d), Linear(prefix + "out_proj.", d, d));
 
@@ -81,32 +86,33 @@ internal static class ModelWeightLoader
                 Norm(p + "final_layer_norm."));
         }
 
-        return new Loaded(
-            encoderEmbedding,
-            decoderEmbedding,
-            output,
-            bias,
-            encoderPositions,
-            decoderPositions,
-            spec.EmbeddingNorm ? Norm("model.encoder.layernorm_embedding.") : null,
-            spec.EmbeddingNorm ? Norm("model.decoder.layernorm_embedding.") : null,
-            spec.FinalNorms ? Norm("model.encoder.layer_norm.") : null,
-            spec.FinalNorms ? Norm("model.decoder.layer_norm.") : null,
-            null,
-            null,
-            encoderLayers,
-            decoderLayers);
+        return new ModelWeights(owned)
+        {
+            EncoderEmbedding = encoderTable,
+            DecoderEmbedding = decoderTable,
+            OutputProjection = output,
+            EncoderPositions = encoderPositions,
+            DecoderPositions = decoderPositions,
+            LearnedPositionRows = positionRows,
+            EncoderEmbeddingNorm = spec.EmbeddingNorm ? Norm("model.encoder.layernorm_embedding.") : null,
+            DecoderEmbeddingNorm = spec.EmbeddingNorm ? Norm("model.decoder.layernorm_embedding.") : null,
+            EncoderFinalNorm = spec.FinalNorms ? Norm("model.encoder.layer_norm.") : null,
+            DecoderFinalNorm = spec.FinalNorms ? Norm("model.decoder.layer_norm.") : null,
+            EncoderLayers = encoderLayers,
+            DecoderLayers = decoderLayers,
+        };
     }
 
-    private static Loaded LoadT5(ModelConfig c, ArchitectureSpec spec, WeightStore weights)
+    private static ModelWeights LoadT5(ModelConfig c, ArchitectureSpec spec, WeightStore weights, Builder b, List<IDisposable> owned)
     {
         int d = c.DModel, heads = c.EncoderAttentionHeads, inner = heads * c.EncoderHeadDim, ff = c.EncoderFfnDim;
-        float eps = (float)c.LayerNormEpsilon;
-        float[] shared = weights.ReadFloat32("shared.weight", c.VocabSize, d);
-        float[] output = c.TieWordEmbeddings ? shared : weights.ReadFloat32("lm_head.weight", c.VocabSize, d);
+        LinearWeight output = c.TieWordEmbeddings
+            ? b.Linear(weights.ReadFloat32("shared.weight", c.VocabSize, d), null, c.VocabSize, d)
+            : b.Linear(weights.ReadFloat32("lm_head.weight", c.VocabSize, d), null, c.VocabSize, d);
+        ArrayView<float> shared = c.TieWordEmbeddings ? output.Weight : b.Table("shared.weight", c.VocabSize, d);
 
-        NormWeights Norm(string name) => new(weights.ReadFloat32(name, d), null, eps);
-        LinearWeights Linear(string name, int outFeatures, int inFeatures) => new(weights.ReadFloat32(name, outFeatures, inFeatures), null, outFeatures, inFeatures);
+        NormWeights Norm(string name) => b.Norm(name, null, d);
+        LinearWeight Linear(string name, int outFeatures, int inFeatures) => b.Linear(weights.ReadFloat32(name, outFeatures, inFeatures), null, outFeatures, inFeatures);
         AttentionWeights Attention(string prefix) =>
             new(Linear(prefix + "q.weight", inner, d), Linear(prefix + "k.weight", inner, d), Linear(prefix + "v.weight", inner, d), Linear(prefix + "o.weight", d, inner));
         FeedForwardWeights FeedForward(string prefix) => spec.GatedFfn
@@ -139,20 +145,42 @@ internal static class ModelWeightLoader
                 Norm(p + "2.layer_norm.weight"));
         }
 
-        return new Loaded(
-            shared,
-            shared,
-            output,
-            null,
-            null,
-            null,
-            null,
-            null,
-            Norm("encoder.final_layer_norm.weight"),
-            Norm("decoder.final_layer_norm.weight"),
-            Bias("encoder", bidirectional: true),
-            Bias("decoder", bidirectional: false),
-            encoderLayers,
-            decoderLayers);
+        return new ModelWeights(owned)
+        {
+            EncoderEmbedding = shared,
+            DecoderEmbedding = shared,
+            OutputProjection = output,
+            EncoderFinalNorm = Norm("encoder.final_layer_norm.weight"),
+            DecoderFinalNorm = Norm("decoder.final_layer_norm.weight"),
+            EncoderPositionBias = Bias("encoder", bidirectional: true),
+            DecoderPositionBias = Bias("decoder", bidirectional: false),
+            EncoderLayers = encoderLayers,
+            DecoderLayers = decoderLayers,
+        };
+    }
+
+    /// <summary>Uploads tensors and remembers each upload so that the weights own (and a failed load frees) them.</summary>
+    private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon)
+    {
+        public LinearWeight Linear(float[] weight, float[]? bias, int outFeatures, int inFeatures)
+        {
+            var linear = LinearWeight.Create(accelerator, weight, bias, outFeatures, inFeatures);
+            owned.Add(linear);
+            return linear;
+        }
+
+        public ArrayView<float> Table(string name, params int[] shape) => Upload(weights.ReadFloat32(name, shape)).View;
+
+        public NormWeights Norm(string gammaName, string? betaName, int dim) => new(
+            Upload(weights.ReadFloat32(gammaName, dim)),
+            betaName is null ? null : Upload(weights.ReadFloat32(betaName, dim)),
+            epsilon);
+
+        private MemoryBuffer<float> Upload(float[] data)
+        {
+            var buffer = accelerator.Upload<float>(data);
+            owned.Add(buffer);
+            return buffer;
+        }
     }
 }

@@ -1,31 +1,27 @@
-using GpuTransformer.Kernels.Cpu;
+using GpuTransformer.Kernels;
+using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Model.Architectures;
 
-/// <summary>One normalisation layer: LayerNorm (gamma, beta) or RMSNorm (gamma only).</summary>
-internal sealed class NormWeights(float[] gamma, float[]? beta, float epsilon)
+/// <summary>One normalisation layer on the model's accelerator: LayerNorm (gamma, beta) or RMSNorm (gamma only).</summary>
+internal sealed class NormWeights(MemoryBuffer<float> gamma, MemoryBuffer<float>? beta, float epsilon)
 {
-    public float[] Gamma { get; } = gamma;
-
-    /// <summary>Null for RMSNorm.</summary>
-    public float[]? Beta { get; } = beta;
-
-    public float Epsilon { get; } = epsilon;
+    public int Dim => gamma.Length;
 
     /// <summary><c>y = Norm(x)</c>; y may alias x.</summary>
-    public void Normalize(ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void Normalize(Accelerator accelerator, ArrayView<float> x, ArrayView<float> y, int rows)
     {
-        if (Beta is null)
+        if (beta is null)
         {
-            CpuRmsNorm.Normalize(x, Gamma, y, rows, Gamma.Length, Epsilon);
+            Normalization.RmsNorm(accelerator, x, gamma.View, y, rows, Dim, epsilon);
         }
         else
         {
-            CpuLayerNorm.AddAndNormalize(x, default, Gamma, Beta, y, rows, Gamma.Length, Epsilon);
+            Normalization.LayerNorm(accelerator, x, default, gamma.View, beta.View, y, rows, Dim, epsilon);
         }
     }
 
     /// <summary><c>y = LayerNorm(x + residual)</c>; y may alias x.</summary>
-    public void AddAndNormalize(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, Span<float> y, int rows) =>
-        CpuLayerNorm.AddAndNormalize(x, residual, Gamma, Beta ?? throw new InvalidOperationException("post-norm with RMSNorm"), y, rows, Gamma.Length, Epsilon);
+    public void AddAndNormalize(Accelerator accelerator, ArrayView<float> x, ArrayView<float> residual, ArrayView<float> y, int rows) =>
+        Normalization.LayerNorm(accelerator, x, residual, gamma.View, (beta ?? throw new InvalidOperationException("post-norm with RMSNorm")).View, y, rows, Dim, epsilon);
 }

@@ -1,43 +1,54 @@
+using GpuTransformer.Kernels;
+
 namespace GpuTransformer.Model.Generation;
 
 /// <summary>
-/// HF's logits processors, applied to one row's scores in the order <c>_get_logits_processor</c> of transformers 4.43
-/// builds them: repetition penalty, no-repeat n-gram, bad words, min length, forced BOS, forced EOS.
+/// HF's logits processors as edits of one row's scores, in the order <c>_get_logits_processor</c> of transformers
+/// 4.43 builds them: repetition penalty, no-repeat n-gram, bad words, min length, forced BOS, forced EOS. They depend
+/// only on the row's sequence, which the host has, so the host computes them and the device applies them with
+/// <see cref="TokenSelection"/> where the logits are.
 /// </summary>
 internal static class LogitsProcessing
 {
-    /// <summary>Processes <paramref name="scores"/> in place.</summary>
+    /// <summary>The most edits one row can get in one step under <paramref name="settings"/>.</summary>
+    public static int MaxEditsPerRow(GenerationSettings settings) =>
+        (settings.RepetitionPenalty != 1f ? settings.MaxLength : 0)
+        + (settings.NoRepeatNgramSize > 0 ? settings.MaxLength : 0)
+        + settings.BadWordsIds.Length
+        + settings.EosTokenIds.Length
+        + Math.Max(1, settings.ForcedEosTokenIds.Length);
+
+    /// <summary>Writes the row's edits as (token, <see cref="TokenEditKind"/>) pairs.</summary>
     /// <param name="settings">The resolved generation settings.</param>
     /// <param name="sequence">The row's decoder sequence so far, decoder start token included.</param>
-    /// <param name="scores">The row's scores over the target vocabulary.</param>
-    public static void Apply(GenerationSettings settings, ReadOnlySpan<int> sequence, Span<float> scores)
+    /// <param name="destination">Room for <see cref="MaxEditsPerRow"/> pairs.</param>
+    /// <returns>Pairs written.</returns>
+    public static int WriteEdits(GenerationSettings settings, ReadOnlySpan<int> sequence, Span<int> destination)
     {
+        int count = 0;
         int curLen = sequence.Length;
         if (settings.RepetitionPenalty != 1f)
         {
-            float penalty = settings.RepetitionPenalty;
             for (int i = 0; i < curLen; i++)
             {
                 // HF gathers the original scores of all tokens first, so a repeated token is penalised once.
-                int token = sequence[i];
-                if (sequence[..i].IndexOf(token) < 0)
+                if (sequence[..i].IndexOf(sequence[i]) < 0)
                 {
-                    float s = scores[token];
-                    scores[token] = s < 0 ? s * penalty : s / penalty;
+                    Add(destination, ref count, sequence[i], TokenEditKind.Penalty);
                 }
             }
         }
 
         if (settings.NoRepeatNgramSize > 0)
         {
-            BanRepeatedNgrams(settings.NoRepeatNgramSize, sequence, scores);
+            BanRepeatedNgrams(settings.NoRepeatNgramSize, sequence, destination, ref count);
         }
 
         foreach (int[] bad in settings.BadWordsIds)
         {
             if (bad.Length == 1 || sequence.EndsWith(bad.AsSpan(0, bad.Length - 1)))
             {
-                scores[bad[^1]] = float.NegativeInfinity;
+                Add(destination, ref count, bad[^1], TokenEditKind.Ban);
             }
         }
 
@@ -45,32 +56,34 @@ internal static class LogitsProcessing
         {
             foreach (int eos in settings.EosTokenIds)
             {
-                scores[eos] = float.NegativeInfinity;
+                Add(destination, ref count, eos, TokenEditKind.Ban);
             }
         }
 
-        if (settings.ForcedBosTokenId is int bos && curLen == 1)
-        {
-            ForceToken(scores, bos);
-        }
-
+        // Forced EOS runs after forced BOS in HF, so when both apply EOS wins.
         if (settings.ForcedEosTokenIds.Length > 0 && curLen == settings.MaxLength - 1)
         {
-            scores.Fill(float.NegativeInfinity);
             foreach (int eos in settings.ForcedEosTokenIds)
             {
-                scores[eos] = 0f;
+                Add(destination, ref count, eos, TokenEditKind.Force);
             }
         }
+        else if (settings.ForcedBosTokenId is int bos && curLen == 1)
+        {
+            Add(destination, ref count, bos, TokenEditKind.Force);
+        }
+
+        return count;
     }
 
-    private static void ForceToken(Span<float> scores, int token)
+    private static void Add(Span<int> destination, ref int count, int token, TokenEditKind kind)
     {
-        scores.Fill(float.NegativeInfinity);
-        scores[token] = 0f;
+        destination[2 * count] = token;
+        destination[2 * count + 1] = (int)kind;
+        count++;
     }
 
-    private static void BanRepeatedNgrams(int n, ReadOnlySpan<int> sequence, Span<float> scores)
+    private static void BanRepeatedNgrams(int n, ReadOnlySpan<int> sequence, Span<int> destination, ref int count)
     {
         int curLen = sequence.Length;
         if (curLen + 1 < n)
@@ -85,7 +98,7 @@ internal static class LogitsProcessing
         {
             if (sequence.Slice(start, n - 1).SequenceEqual(prefix))
             {
-                scores[sequence[start + n - 1]] = float.NegativeInfinity;
+                Add(destination, ref count, sequence[start + n - 1], TokenEditKind.Ban);
             }
         }
     }

@@ -1,14 +1,13 @@
-using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Model.Architectures;
-
 using GpuTransformer.Model.Configuration;
 
 namespace GpuTransformer.Model.Generation;
 
 /// <summary>
 /// Greedy and beam search over a <see cref="EncoderDecoderModel"/> with the semantics of HF transformers 4.43
-/// <c>_greedy_search</c> / <c>_beam_search</c> and <c>BeamSearchScorer</c>. Buffers are sized once per call, so the
-/// per-token loop allocates only the tokens it keeps.
+/// <c>_greedy_search</c> / <c>_beam_search</c> and <c>BeamSearchScorer</c>. The model and the per-row choice of
+/// candidates run on the model's accelerator; the search keeps only the sequences and the K best candidates of
+/// each row on the host. Buffers are sized once per call, so the per-token loop allocates only the tokens it keeps.
 /// </summary>
 internal sealed class SequenceGenerator(EncoderDecoderModel model)
 {
@@ -19,11 +18,11 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
 
     private GeneratedHypothesis[][] Greedy(EncoderOutput encoder, GenerationSettings settings, CancellationToken cancellationToken)
     {
-        int rows = encoder.Batch, vocab = model.TargetVocabSize, maxLength = settings.MaxLength;
-        var state = model.CreateDecoderState(encoder, 1, maxLength);
+        int rows = encoder.Batch, maxLength = settings.MaxLength;
+        using var state = model.CreateDecoderState(encoder, 1, maxLength);
+        using var selector = new StepSelector(model.Accelerator, settings, rows, model.TargetVocabSize, k: 1, logSoftmaxFirst: false);
         var sequences = new int[rows * maxLength];
         var tokens = new int[rows];
-        var logits = new float[rows * vocab];
         var scores = new float[rows];
         var unfinished = new bool[rows];
         Array.Fill(unfinished, true);
@@ -41,16 +40,15 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
                 tokens[r] = sequences[r * maxLength + length - 1];
             }
 
-            model.Decode(state, tokens, 1, logits);
+            model.Decode(state, tokens, 1);
+            selector.Select(state.Logits, sequences, maxLength, length, default);
             bool anyUnfinished = false;
             for (int r = 0; r < rows; r++)
             {
-                var row = logits.AsSpan(r * vocab, vocab);
-                LogitsProcessing.Apply(settings, sequences.AsSpan(r * maxLength, length), row);
-                int next = ArgMax(row);
+                int next = selector.Ids[r];
                 if (unfinished[r])
                 {
-                    scores[r] += row[next] - LogSumExp(row);
+                    scores[r] += selector.Scores[r] - selector.LogSumExp[r];
                     unfinished[r] = !settings.EosTokenIds.Contains(next);
                 }
                 else
@@ -83,24 +81,26 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
         int batch = encoder.Batch, beams = settings.NumBeams, rows = batch * beams;
         int vocab = model.TargetVocabSize, maxLength = settings.MaxLength;
         int keep = Math.Max(2, 1 + settings.EosTokenIds.Length) * beams;
-        var state = model.CreateDecoderState(encoder, beams, maxLength);
+        using var state = model.CreateDecoderState(encoder, beams, maxLength);
+        using var selector = new StepSelector(model.Accelerator, settings, rows, vocab, Math.Min(keep, vocab), logSoftmaxFirst: true);
+        int k = Math.Min(keep, beams * vocab);
         var sequences = new int[rows * maxLength];
         var nextSequences = new int[rows * maxLength];
         var tokens = new int[rows];
         var sourceRows = new int[rows];
-        var logits = new float[rows * vocab];
         var beamScores = new float[rows];
         var nextScores = new float[rows];
-        var candidateScores = new float[keep];
-        var candidateIndices = new int[keep];
+        var candidateScores = new float[k];
+        var candidateIndices = new int[k];
+        var heads = new int[beams];
         var done = new bool[batch];
         var hypotheses = new BeamHypotheses[batch];
         for (int b = 0; b < batch; b++)
         {
             hypotheses[b] = new BeamHypotheses(beams, settings.LengthPenalty, settings.EarlyStopping, maxLength);
-            for (int k = 1; k < beams; k++)
+            for (int j = 1; j < beams; j++)
             {
-                beamScores[b * beams + k] = -1e9f;
+                beamScores[b * beams + j] = -1e9f;
             }
         }
 
@@ -118,36 +118,25 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
                 tokens[r] = sequences[r * maxLength + length - 1];
             }
 
-            model.Decode(state, tokens, 1, logits);
-            for (int r = 0; r < rows; r++)
-            {
-                var row = logits.AsSpan(r * vocab, vocab);
-                CpuSoftmax.LogSoftmax(row, row);
-                LogitsProcessing.Apply(settings, sequences.AsSpan(r * maxLength, length), row);
-                float beamScore = beamScores[r];
-                for (int t = 0; t < vocab; t++)
-                {
-                    row[t] += beamScore;
-                }
-            }
-
+            model.Decode(state, tokens, 1);
+            selector.Select(state.Logits, sequences, maxLength, length, beamScores);
             for (int b = 0; b < batch; b++)
             {
                 if (done[b])
                 {
-                    for (int k = 0; k < beams; k++)
+                    for (int j = 0; j < beams; j++)
                     {
-                        nextScores[b * beams + k] = 0;
-                        tokens[b * beams + k] = settings.PadTokenId;
-                        sourceRows[b * beams + k] = b * beams;
+                        nextScores[b * beams + j] = 0;
+                        tokens[b * beams + j] = settings.PadTokenId;
+                        sourceRows[b * beams + j] = b * beams;
                     }
 
                     continue;
                 }
 
-                TopK(logits.AsSpan(b * beams * vocab, beams * vocab), candidateScores, candidateIndices);
+                MergeBeams(selector, b, beams, vocab, heads, candidateScores, candidateIndices);
                 int filled = 0;
-                for (int rank = 0; rank < keep && filled < beams; rank++)
+                for (int rank = 0; rank < k && filled < beams; rank++)
                 {
                     int beam = candidateIndices[rank] / vocab, token = candidateIndices[rank] % vocab;
                     int source = b * beams + beam;
@@ -194,9 +183,9 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
         {
             if (!done[b])
             {
-                for (int k = 0; k < beams; k++)
+                for (int j = 0; j < beams; j++)
                 {
-                    int r = b * beams + k;
+                    int r = b * beams + j;
                     hypotheses[b].Add(sequences.AsSpan(r * maxLength, length).ToArray(), beamScores[r], length - 1, endsWithEos: false);
                 }
             }
@@ -207,6 +196,44 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The K best candidates of batch entry <paramref name="b"/> over all its beams, as HF's <c>topk</c> over the
+    /// flattened [beams × vocab] scores: by score, equal scores by lower flattened index. Each beam's own K best are
+    /// enough, since the K best overall include at most K of any one beam.
+    /// </summary>
+    private static void MergeBeams(StepSelector selector, int b, int beams, int vocab, Span<int> heads, Span<float> scores, Span<int> indices)
+    {
+        int k = selector.K;
+        heads.Clear();
+        for (int rank = 0; rank < scores.Length; rank++)
+        {
+            int best = -1;
+            float bestScore = 0;
+            int bestIndex = 0;
+            for (int j = 0; j < beams; j++)
+            {
+                if (heads[j] >= k)
+                {
+                    continue;
+                }
+
+                int at = (b * beams + j) * k + heads[j];
+                float s = selector.Scores[at];
+                int index = j * vocab + selector.Ids[at];
+                if (best < 0 || s > bestScore || (s == bestScore && index < bestIndex))
+                {
+                    best = j;
+                    bestScore = s;
+                    bestIndex = index;
+                }
+            }
+
+            scores[rank] = bestScore;
+            indices[rank] = bestIndex;
+            heads[best]++;
+        }
     }
 
     private static bool AllEndWithEos(int[] lastTokens, GenerationSettings settings)
@@ -233,61 +260,5 @@ internal sealed class SequenceGenerator(EncoderDecoderModel model)
         }
 
         return sequence.ToArray();
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int i = 1; i < row.Length; i++)
-        {
-            if (row[i] > row[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
-    private static float LogSumExp(ReadOnlySpan<float> row)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float v in row)
-        {
-            max = MathF.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (float v in row)
-        {
-            sum += MathF.Exp(v - max);
-        }
-
-        return max + (float)Math.Log(sum);
-    }
-
-    /// <summary>The <paramref name="scores"/>.Length best entries, best first; equal scores keep the lower index first.</summary>
-    private static void TopK(ReadOnlySpan<float> values, Span<float> scores, Span<int> indices)
-    {
-        int k = scores.Length, count = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            float v = values[i];
-            if (count == k && !(v > scores[k - 1]))
-            {
-                continue;
-            }
-
-            int pos = count < k ? count++ : k - 1;
-            while (pos > 0 && v > scores[pos - 1])
-            {
-                scores[pos] = scores[pos - 1];
-                indices[pos] = indices[pos - 1];
-                pos--;
-            }
-
-            scores[pos] = v;
-            indices[pos] = i;
-        }
     }
 }

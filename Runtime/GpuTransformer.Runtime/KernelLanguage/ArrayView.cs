@@ -34,11 +34,11 @@ public readonly unsafe struct ArrayView<T> : IEquatable<ArrayView<T>>
     /// <summary>Whether the host can read and write the elements (CPU and emulator memory, shared and private memory).</summary>
     public bool IsHostAccessible => pointer != null || length == 0;
 
-    /// <summary>The allocation this view is part of; null for shared, private and empty views.</summary>
-    internal DeviceMemory? Memory { get; }
+    /// <summary>The allocation this view is part of; null for shared, private and default views.</summary>
+    public DeviceMemory? Memory { get; }
 
     /// <summary>Index of the view's first element within <see cref="Memory"/>.</summary>
-    internal long Offset { get; }
+    public long Offset { get; }
 
     /// <summary>The element at <paramref name="index"/>.</summary>
     /// <param name="index">From 0 to <see cref="Length"/> - 1.</param>
@@ -100,6 +100,48 @@ public readonly unsafe struct ArrayView<T> : IEquatable<ArrayView<T>>
 
         Memory?.ThrowIfDisposed();
         return new Span<T>(pointer, length);
+    }
+
+    /// <summary>Copies the view's elements to the host, after all queued work (ILGPU's name). Host code only.</summary>
+    /// <param name="destination">At least <see cref="Length"/> elements.</param>
+    /// <exception cref="ArgumentException">The destination is too short.</exception>
+    /// <exception cref="InvalidOperationException">The view is not part of a buffer.</exception>
+    public void CopyToCPU(Span<T> destination)
+    {
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"a destination of {destination.Length} elements is too short for a view of {length}", nameof(destination));
+        }
+
+        if (length == 0)
+        {
+            return;
+        }
+
+        var memory = Memory ?? throw new InvalidOperationException("only views of a MemoryBuffer can be copied to the host");
+        memory.ThrowIfDisposed();
+        memory.Read(System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination[..length]), Offset * sizeof(T));
+    }
+
+    /// <summary>Copies host elements into the view (ILGPU's name). Host code only.</summary>
+    /// <param name="source">At most <see cref="Length"/> elements, written from the view's start.</param>
+    /// <exception cref="ArgumentException">The source is too long.</exception>
+    /// <exception cref="InvalidOperationException">The view is not part of a buffer.</exception>
+    public void CopyFromCPU(ReadOnlySpan<T> source)
+    {
+        if (source.Length > length)
+        {
+            throw new ArgumentException($"a source of {source.Length} elements does not fit a view of {length}", nameof(source));
+        }
+
+        if (source.IsEmpty)
+        {
+            return;
+        }
+
+        var memory = Memory ?? throw new InvalidOperationException("only views of a MemoryBuffer can be written from the host");
+        memory.ThrowIfDisposed();
+        memory.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source), Offset * sizeof(T));
     }
 
     /// <inheritdoc />

@@ -3,6 +3,7 @@ using GpuTransformer.Model.Architectures;
 using GpuTransformer.Model.Configuration;
 using GpuTransformer.Model.Generation;
 using GpuTransformer.Model.Weights;
+using GpuTransformer.Runtime;
 using GpuTransformer.Tests.Support;
 using Xunit;
 
@@ -14,36 +15,38 @@ namespace GpuTransformer.Tests.Golden;
 /// </summary>
 public sealed class ModelGoldenTests
 {
-    /// <summary>Every fixture of every family.</summary>
-    public static TheoryData<string> Fixtures() => new(TestData.AllFixtures);
+    /// <summary>Every fixture of every family on every device present.</summary>
+    public static TheoryData<string, string> Fixtures() => TestDevices.Pairs(TestData.AllFixtures);
 
     /// <summary>Encoder last_hidden_state of every case and every padded batch, padded positions included.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void EncoderHiddenStatesMatchGolden(string fixture)
+    public void EncoderHiddenStatesMatchGolden(string fixture, string device)
     {
-        var (golden, model, _) = Load(fixture);
+        using var loaded = Load(fixture, device);
+        var (golden, model) = (loaded.Golden, loaded.Model);
         foreach (var c in golden.Cases.Where(c => c.TryGetProperty("encoder", out _)))
         {
             int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
-            var output = model.Encode(ids, 1, ids.Length, [ids.Length]);
-            Numerics.AssertClose(GoldenFile.Flat(c.GetProperty("encoder").GetProperty("last_hidden_state")), output.Hidden, $"{fixture}/{c.GetProperty("id")} encoder");
+            using var output = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            Numerics.AssertClose(GoldenFile.Flat(c.GetProperty("encoder").GetProperty("last_hidden_state")), output.ReadHidden(), $"{fixture}/{c.GetProperty("id")} encoder");
         }
 
         foreach (var b in golden.Batches.Where(b => b.TryGetProperty("encoder", out _)))
         {
             var (ids, rows, length, lengths) = Batch(b);
-            var output = model.Encode(ids, rows, length, lengths);
-            Numerics.AssertClose(GoldenFile.Flat(b.GetProperty("encoder").GetProperty("last_hidden_state")), output.Hidden, $"{fixture}/{b.GetProperty("id")} encoder");
+            using var output = model.Encode(ids, rows, length, lengths);
+            Numerics.AssertClose(GoldenFile.Flat(b.GetProperty("encoder").GetProperty("last_hidden_state")), output.ReadHidden(), $"{fixture}/{b.GetProperty("id")} encoder");
         }
     }
 
     /// <summary>Teacher-forced logits (rows 0, 1, last), the argmax at every position and the label log-probs.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void TeacherForcedLogitsMatchGolden(string fixture)
+    public void TeacherForcedLogitsMatchGolden(string fixture, string device)
     {
-        var (golden, model, _) = Load(fixture);
+        using var loaded = Load(fixture, device);
+        var (golden, model) = (loaded.Golden, loaded.Model);
         int vocab = model.TargetVocabSize;
         foreach (var c in golden.Cases)
         {
@@ -52,10 +55,11 @@ public sealed class ModelGoldenTests
             var tf = c.GetProperty("teacher_forced");
             int[] decoderIds = GoldenFile.Ints(tf.GetProperty("decoder_input_ids"));
             int[] labels = GoldenFile.Ints(c.GetProperty("target").GetProperty("labels"));
-            var encoder = model.Encode(ids, 1, ids.Length, [ids.Length]);
-            var state = model.CreateDecoderState(encoder, 1, decoderIds.Length, decoderIds.Length);
+            using var encoder = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            using var state = model.CreateDecoderState(encoder, 1, decoderIds.Length, decoderIds.Length);
             var logits = new float[decoderIds.Length * vocab];
-            model.Decode(state, decoderIds, decoderIds.Length, logits);
+            model.Decode(state, decoderIds, decoderIds.Length);
+            state.Logits.SubView(0, logits.Length).CopyToCPU(logits);
 
             if (tf.TryGetProperty("logits_rows", out var rows))
             {
@@ -84,20 +88,23 @@ public sealed class ModelGoldenTests
     /// <summary>Every generate run of every case and batch: ids exact, beam scores within 1e-4.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void GenerateMatchesGolden(string fixture)
+    public void GenerateMatchesGolden(string fixture, string device)
     {
-        var (golden, model, defaults) = Load(fixture);
+        using var loaded = Load(fixture, device);
+        var (golden, model, defaults) = (loaded.Golden, loaded.Model, loaded.Defaults);
         var generator = new SequenceGenerator(model);
         foreach (var c in golden.Cases)
         {
             int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
-            CheckRuns($"{fixture}/{c.GetProperty("id")}", c.GetProperty("generate"), model.Encode(ids, 1, ids.Length, [ids.Length]), generator, defaults);
+            using var encoder = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            CheckRuns($"{fixture}/{c.GetProperty("id")}", c.GetProperty("generate"), encoder, generator, defaults);
         }
 
         foreach (var b in golden.Batches)
         {
             var (ids, rows, length, lengths) = Batch(b);
-            CheckRuns($"{fixture}/{b.GetProperty("id")}", b.GetProperty("generate"), model.Encode(ids, rows, length, lengths), generator, defaults);
+            using var encoder = model.Encode(ids, rows, length, lengths);
+            CheckRuns($"{fixture}/{b.GetProperty("id")}", b.GetProperty("generate"), encoder, generator, defaults);
         }
     }
 
@@ -149,12 +156,30 @@ public sealed class ModelGoldenTests
         return (ids.SelectMany(r => r).ToArray(), ids.Length, ids[0].Length, mask.Select(m => m.Sum()).ToArray());
     }
 
-    private static (GoldenFile Golden, EncoderDecoderModel Model, GenerationConfig Defaults) Load(string fixture)
+    private static LoadedFixture Load(string fixture, string device)
     {
         string dir = TestData.Model(fixture);
         var config = ModelConfig.Load(dir);
         using var weights = WeightStore.Open(dir);
-        return (GoldenFile.Load(dir), EncoderDecoderModel.Load(config, weights), GenerationConfig.Load(dir, config));
+        var accelerator = DeviceCatalog.Open(device);
+        try
+        {
+            return new LoadedFixture(GoldenFile.Load(dir), accelerator, EncoderDecoderModel.Load(config, weights, accelerator), GenerationConfig.Load(dir, config));
+        }
+        catch
+        {
+            accelerator.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record LoadedFixture(GoldenFile Golden, Accelerator Accelerator, EncoderDecoderModel Model, GenerationConfig Defaults) : IDisposable
+    {
+        public void Dispose()
+        {
+            Model.Dispose();
+            Accelerator.Dispose();
+        }
     }
 
     private static int ArgMax(ReadOnlySpan<float> row)

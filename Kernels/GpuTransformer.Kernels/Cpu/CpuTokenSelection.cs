@@ -1,0 +1,113 @@
+namespace GpuTransformer.Kernels.Cpu;
+
+/// <summary>The CPU implementation of <see cref="TokenSelection.Select"/>: one pass for the log-softmax, one for the top K and logsumexp.</summary>
+public static class CpuTokenSelection
+{
+    /// <summary>See <see cref="TokenSelection.Select"/>.</summary>
+    /// <param name="logits">[rows, vocab]; overwritten with the processed scores.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="vocab">Scores per row.</param>
+    /// <param name="options">K, log-softmax, penalty.</param>
+    /// <param name="editOffsets">rows + 1 offsets (in pairs) or empty.</param>
+    /// <param name="edits">(token, kind) pairs.</param>
+    /// <param name="rowOffsets">Added before ranking; or empty.</param>
+    /// <param name="scores">[rows, K] output scores.</param>
+    /// <param name="ids">[rows, K] output ids.</param>
+    /// <param name="logSumExp">[rows] output logsumexp.</param>
+    public static void Select(Span<float> logits, int rows, int vocab, in TokenSelectionOptions options, ReadOnlySpan<int> editOffsets, ReadOnlySpan<int> edits, ReadOnlySpan<float> rowOffsets, Span<float> scores, Span<int> ids, Span<float> logSumExp)
+    {
+        int k = options.K;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            if (options.LogSoftmaxFirst)
+            {
+                CpuSoftmax.LogSoftmax(row, row);
+            }
+
+            if (!editOffsets.IsEmpty)
+            {
+                bool forced = false;
+                for (int e = editOffsets[r]; e < editOffsets[r + 1]; e++)
+                {
+                    int token = edits[2 * e];
+                    if ((uint)token >= (uint)vocab)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(edits), token, $"edit of token {token} outside the vocabulary of {vocab}");
+                    }
+
+                    switch ((TokenEditKind)edits[2 * e + 1])
+                    {
+                        case TokenEditKind.Ban:
+                            row[token] = float.NegativeInfinity;
+                            break;
+                        case TokenEditKind.Penalty:
+                            float s = row[token];
+                            row[token] = s < 0 ? s * options.RepetitionPenalty : s / options.RepetitionPenalty;
+                            break;
+                        default:
+                            if (!forced)
+                            {
+                                row.Fill(float.NegativeInfinity);
+                                forced = true;
+                            }
+
+                            row[token] = 0f;
+                            break;
+                    }
+                }
+            }
+
+            logSumExp[r] = LogSumExp(row);
+            TopK(row, rowOffsets.IsEmpty ? 0f : rowOffsets[r], scores.Slice(r * k, k), ids.Slice(r * k, k));
+        }
+    }
+
+    /// <summary>logsumexp with a double sum, as the CPU scores of earlier versions were computed.</summary>
+    private static float LogSumExp(ReadOnlySpan<float> row)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in row)
+        {
+            max = MathF.Max(max, v);
+        }
+
+        if (float.IsNegativeInfinity(max))
+        {
+            return max;
+        }
+
+        double sum = 0;
+        foreach (float v in row)
+        {
+            sum += MathF.Exp(v - max);
+        }
+
+        return max + (float)Math.Log(sum);
+    }
+
+    /// <summary>The scores.Length largest <c>values[i] + offset</c>, best first; equal values keep the lower index first.</summary>
+    private static void TopK(ReadOnlySpan<float> values, float offset, Span<float> scores, Span<int> indices)
+    {
+        int k = scores.Length, count = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i] + offset;
+            if (count == k && !(v > scores[k - 1]))
+            {
+                continue;
+            }
+
+            int pos = count < k ? count++ : k - 1;
+            while (pos > 0 && v > scores[pos - 1])
+            {
+                scores[pos] = scores[pos - 1];
+                indices[pos] = indices[pos - 1];
+                pos--;
+            }
+
+            scores[pos] = v;
+            indices[pos] = i;
+        }
+    }
+}
