@@ -10,6 +10,8 @@ namespace GpuTransformer.Runtime;
 public abstract class Accelerator : IDisposable
 {
     private bool disposed;
+    private long bytesUploaded;
+    private long bytesDownloaded;
 
     /// <summary>Creates an accelerator for <paramref name="description"/>.</summary>
     /// <param name="description">What the device is.</param>
@@ -44,6 +46,12 @@ public abstract class Accelerator : IDisposable
 
     /// <summary>When set, launches record their times here.</summary>
     public KernelProfiler? Profiler { get; set; }
+
+    /// <summary>Bytes copied from the host to this device so far (uploads of weights, inputs, per-step ids and edits).</summary>
+    public long BytesUploaded => Interlocked.Read(ref bytesUploaded);
+
+    /// <summary>Bytes copied from this device to the host so far: what a decoding step brings back is visible here.</summary>
+    public long BytesDownloaded => Interlocked.Read(ref bytesDownloaded);
 
     /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
     protected bool IsDisposed => disposed;
@@ -224,6 +232,12 @@ public abstract class Accelerator : IDisposable
             }
         }
     }
+
+    /// <summary>Counts a host-to-device copy.</summary>
+    internal void CountUpload(long bytes) => Interlocked.Add(ref bytesUploaded, bytes);
+
+    /// <summary>Counts a device-to-host copy.</summary>
+    internal void CountDownload(long bytes) => Interlocked.Add(ref bytesDownloaded, bytes);
 
     /// <summary>Allocates zeroed, 64-byte aligned host memory, or throws a <see cref="DeviceException"/> naming the size.</summary>
     /// <param name="bytes">Size.</param>

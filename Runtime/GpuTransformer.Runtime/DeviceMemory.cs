@@ -35,12 +35,30 @@ public abstract class DeviceMemory : IDisposable
     /// <summary>Copies <paramref name="source"/> to <paramref name="byteOffset"/>; returns when the data is on the device.</summary>
     /// <param name="source">The bytes to write.</param>
     /// <param name="byteOffset">Where in the allocation.</param>
-    public abstract void Write(ReadOnlySpan<byte> source, long byteOffset);
+    public void Write(ReadOnlySpan<byte> source, long byteOffset)
+    {
+        Accelerator.CountUpload(source.Length);
+        WriteCore(source, byteOffset);
+    }
 
     /// <summary>Copies from <paramref name="byteOffset"/> into <paramref name="destination"/>, after all queued work.</summary>
     /// <param name="destination">Receives the bytes.</param>
     /// <param name="byteOffset">Where in the allocation.</param>
-    public abstract void Read(Span<byte> destination, long byteOffset);
+    public void Read(Span<byte> destination, long byteOffset)
+    {
+        Accelerator.CountDownload(destination.Length);
+        ReadCore(destination, byteOffset);
+    }
+
+    /// <summary>The backend's host-to-device copy.</summary>
+    /// <param name="source">The bytes to write.</param>
+    /// <param name="byteOffset">Where in the allocation.</param>
+    protected abstract void WriteCore(ReadOnlySpan<byte> source, long byteOffset);
+
+    /// <summary>The backend's device-to-host copy, after all queued work.</summary>
+    /// <param name="destination">Receives the bytes.</param>
+    /// <param name="byteOffset">Where in the allocation.</param>
+    protected abstract void ReadCore(Span<byte> destination, long byteOffset);
 
     /// <summary>Copies bytes between two allocations of the same accelerator, in queue order.</summary>
     /// <param name="destination">The target allocation.</param>

@@ -23,9 +23,9 @@ internal sealed unsafe class HostMemory : DeviceMemory
 
     public override nint NativeHandle => 0;
 
-    public override void Write(ReadOnlySpan<byte> source, long byteOffset) => source.CopyTo(new Span<byte>((byte*)pointer + byteOffset, source.Length));
+    protected override void WriteCore(ReadOnlySpan<byte> source, long byteOffset) => source.CopyTo(new Span<byte>((byte*)pointer + byteOffset, source.Length));
 
-    public override void Read(Span<byte> destination, long byteOffset) => new ReadOnlySpan<byte>((byte*)pointer + byteOffset, destination.Length).CopyTo(destination);
+    protected override void ReadCore(Span<byte> destination, long byteOffset) => new ReadOnlySpan<byte>((byte*)pointer + byteOffset, destination.Length).CopyTo(destination);
 
     public override void CopyTo(DeviceMemory destination, long sourceOffset, long destinationOffset, long bytes) =>
         Buffer.MemoryCopy((byte*)pointer + sourceOffset, (byte*)destination.HostPointer + destinationOffset, destination.Bytes - destinationOffset, bytes);

@@ -22,6 +22,7 @@ internal sealed unsafe class GroupState : IDisposable
         groupSize = size;
         cancellation = token;
         kernelArrivals = 0;
+        FreeShared();
         barrier?.Dispose();
         barrier = new Barrier(size, _ => AfterPhase());
     }
@@ -82,6 +83,12 @@ internal sealed unsafe class GroupState : IDisposable
     public void Dispose()
     {
         barrier?.Dispose();
+        FreeShared();
+    }
+
+    /// <summary>Forgets the arrays of the previous kernel: another kernel allocates other sizes.</summary>
+    private void FreeShared()
+    {
         foreach (var a in shared)
         {
             NativeMemory.AlignedFree((void*)a.Pointer);

@@ -80,6 +80,9 @@ public static class XMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsNaN(float x) => float.IsNaN(x);
 
+    /// <summary>Not a number: what a kernel writes where an input was invalid, so that it cannot pass unnoticed.</summary>
+    public const float NaN = float.NaN;
+
     /// <summary>Positive infinity, for masked scores.</summary>
     public const float PositiveInfinity = float.PositiveInfinity;
 
