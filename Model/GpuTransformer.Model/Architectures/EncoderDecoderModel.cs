@@ -14,7 +14,6 @@ namespace GpuTransformer.Model.Architectures;
 internal sealed class EncoderDecoderModel
 {
     private readonly ModelWeightLoader.Loaded w;
-    private readonly float[]? sinusoids;
     private readonly float embeddingScale;
     private readonly float attentionScale;
 
@@ -28,10 +27,6 @@ internal sealed class EncoderDecoderModel
         HeadDim = config.DecoderHeadDim;
         embeddingScale = spec.ScaleEmbedding ? MathF.Sqrt(D) : 1f;
         attentionScale = spec.ScaleAttention ? 1f / MathF.Sqrt(HeadDim) : 1f;
-        if (spec.Positions == PositionEncoding.Sinusoidal)
-        {
-            sinusoids = SinusoidalPositions.Create(config.MaxPositionEmbeddings, D);
-        }
     }
 
     public ModelConfig Config { get; }
@@ -319,10 +314,10 @@ internal sealed class EncoderDecoderModel
         }
     }
 
-    private void Embed(ReadOnlySpan<int> ids, float[] table, int vocab, float[]? learnedPositions, int firstPosition, int positionsPerSequence, Span<float> x)
+    private void Embed(ReadOnlySpan<int> ids, float[] table, int vocab, float[]? positions, int firstPosition, int positionsPerSequence, Span<float> x)
     {
-        float[]? positions = learnedPositions ?? sinusoids;
-        int offset = learnedPositions is null ? 0 : Spec.LearnedPositionOffset;
+        int offset = Spec.PositionOffset;
+        int counted = 0;
         for (int t = 0; t < ids.Length; t++)
         {
             int id = ids[t];
@@ -343,7 +338,20 @@ internal sealed class EncoderDecoderModel
                 continue;
             }
 
-            var pos = positions.AsSpan((firstPosition + t % positionsPerSequence + offset) * D, D);
+            // M2M100 numbers only the non-padding tokens of each call (HF's cumsum over the new ids, plus the cache
+            // length); a padding token reads the zero row padding_idx.
+            int position;
+            if (Spec.PositionPaddingId is int padding)
+            {
+                counted = t % positionsPerSequence == 0 ? 0 : counted;
+                position = id == padding ? padding : firstPosition + counted++ + offset;
+            }
+            else
+            {
+                position = firstPosition + t % positionsPerSequence + offset;
+            }
+
+            var pos = positions.AsSpan(position * D, D);
             for (int c = 0; c < D; c++)
             {
                 row[c] = embedding[c] * embeddingScale + pos[c];

@@ -5,7 +5,9 @@ namespace GpuTransformer.Model.Architectures;
 
 /// <summary>
 /// Reads a family's tensors by their Hugging Face names into the runtime's structures. Tied tensors are stored once
-/// in the files (<c>model.shared.weight</c>, T5's <c>shared.weight</c>), so the loader resolves the ties itself.
+/// in the files (<c>model.shared.weight</c>, T5's <c>shared.weight</c>), so the loader resolves the ties itself. The
+/// BART-derived families (Marian, BART, mBART, M2M100, Pegasus) share one naming scheme; position tables that HF
+/// computes rather than stores are computed here, so the runtime always adds a table row.
 /// </summary>
 internal static class ModelWeightLoader
 {
@@ -34,22 +36,15 @@ internal static class ModelWeightLoader
         int d = c.DModel;
         float eps = (float)c.LayerNormEpsilon;
         string sharedName = weights.Contains("model.shared.weight") ? "model.shared.weight" : "model.encoder.embed_tokens.weight";
-        float[] encoderEmbedding = !c.ShareEncoderDecoderEmbeddings && weights.Contains("model.encoder.embed_tokens.weight")
+        float[] encoderEmbedding = spec.SeparateDecoderEmbedding && weights.Contains("model.encoder.embed_tokens.weight")
             ? weights.ReadFloat32("model.encoder.embed_tokens.weight", c.VocabSize, d)
             : weights.ReadFloat32(sharedName, c.VocabSize, d);
-        float[] decoderEmbedding = c.ShareEncoderDecoderEmbeddings
-            ? encoderEmbedding
-            : weights.ReadFloat32("model.decoder.embed_tokens.weight", c.DecoderVocabSize, d);
+        float[] decoderEmbedding = spec.SeparateDecoderEmbedding
+            ? weights.ReadFloat32("model.decoder.embed_tokens.weight", c.DecoderVocabSize, d)
+            : encoderEmbedding;
         float[] output = c.TieWordEmbeddings ? decoderEmbedding : weights.ReadFloat32("lm_head.weight", c.DecoderVocabSize, d);
-        float[]? bias = weights.Contains("final_logits_bias") ? weights.ReadFloat32("final_logits_bias", 1, c.DecoderVocabSize) : null;
-
-        float[]? encoderPositions = null, decoderPositions = null;
-        if (spec.Positions == PositionEncoding.Learned)
-        {
-            int rows = c.MaxPositionEmbeddings + spec.LearnedPositionOffset;
-            encoderPositions = weights.ReadFloat32("model.encoder.embed_positions.weight", rows, d);
-            decoderPositions = weights.ReadFloat32("model.decoder.embed_positions.weight", rows, d);
-        }
+        float[]? bias = spec.FinalLogitsBias && weights.Contains("final_logits_bias") ? weights.ReadFloat32("final_logits_bias", 1, c.DecoderVocabSize) : null;
+        var (encoderPositions, decoderPositions) = PositionTables(c, spec, weights);
 
         NormWeights Norm(string prefix) => new(weights.ReadFloat32(prefix + "weight", d), weights.ReadFloat32(prefix + "bias", d), eps);
         LinearWeights Linear(string prefix, int outFeatures, int inFeatures) =>
@@ -96,6 +91,48 @@ internal static class ModelWeightLoader
             null,
             encoderLayers,
             decoderLayers);
+    }
+
+    /// <summary>The encoder's and decoder's position tables, <c>[rows, d_model]</c>, indexed by position + offset.</summary>
+    private static (float[] Encoder, float[] Decoder) PositionTables(ModelConfig c, ArchitectureSpec spec, WeightStore weights)
+    {
+        int d = c.DModel;
+        switch (spec.Positions)
+        {
+            case PositionEncoding.Learned:
+            {
+                int rows = c.MaxPositionEmbeddings + spec.PositionOffset;
+                return (weights.ReadFloat32("model.encoder.embed_positions.weight", rows, d), weights.ReadFloat32("model.decoder.embed_positions.weight", rows, d));
+            }
+
+            case PositionEncoding.Sinusoidal:
+            {
+                // Pegasus (and older Marian conversions) store the table as embed_positions.weight, and HF loads what
+                // is stored over the table it computed; newer Marian files leave it out.
+                float[]? computed = null;
+                float[] Table(string name) => weights.Contains(name)
+                    ? weights.ReadFloat32(name, c.MaxPositionEmbeddings, d)
+                    : computed ??= SinusoidalPositions.Create(c.MaxPositionEmbeddings, d);
+                return (Table("model.encoder.embed_positions.weight"), Table("model.decoder.embed_positions.weight"));
+            }
+
+            case PositionEncoding.FairseqSinusoidal:
+            {
+                if (d < 4)
+                {
+                    throw new ModelFormatException(c.SourceFile, "d_model", $"m2m_100's sinusoidal positions need d_model of at least 4, got {d}.");
+                }
+
+                // HF sizes the table max_position_embeddings + 2 and grows it on demand; rows up to the last position
+                // a max_position_embeddings-long sequence reaches are enough here.
+                int padding = spec.PositionPaddingId ?? 0;
+                float[] table = FairseqSinusoidalPositions.Create(Math.Max(c.MaxPositionEmbeddings + spec.PositionOffset, padding + 1), d, padding);
+                return (table, table);
+            }
+
+            default:
+                throw new InvalidOperationException($"no position table for {spec.Positions}");
+        }
     }
 
     private static Loaded LoadT5(ModelConfig c, ArchitectureSpec spec, WeightStore weights)
