@@ -91,7 +91,8 @@ GEN_KEYS = [
 
 LEGEND = {
     "float_rounding": "all floats rounded to 6 significant digits; compare with a tolerance (e.g. abs 1e-4 + rel 1e-4)",
-    "tokenize": "tokenizer(src) for one text, no padding: input_ids / attention_mask; tokens = tokenizer.tokenize(src); "
+    "tokenize": "tokenizer(src) for one text, no padding (a case marked truncation: tokenizer(src, truncation=True), "
+                "i.e. cut to model_max_length keeping the special tokens; the same for its target): input_ids / attention_mask; tokens = tokenizer.tokenize(src); "
                 "decoded = tokenizer.decode(input_ids, skip_special_tokens=True); decoded_with_special = same with "
                 "skip_special_tokens=False; roundtrip_equal = (decoded == src)",
     "target": "tokenizer(text_target=tgt).input_ids (the labels; tokens = convert_ids_to_tokens(labels)); decoder_input_ids = "
@@ -222,8 +223,8 @@ def run_generation(rec, tok, enc, name, args):
     return res
 
 
-def tokenize_case(tok, src, tgt):
-    enc = tok(src)
+def tokenize_case(tok, src, tgt, truncation):
+    enc = tok(src, truncation=truncation)
     ids = enc["input_ids"]
     d = {
         "tokens": tok.tokenize(src),
@@ -233,7 +234,7 @@ def tokenize_case(tok, src, tgt):
         "decoded_with_special": tok.decode(ids, skip_special_tokens=False),
     }
     d["roundtrip_equal"] = d["decoded"] == src
-    tgt_enc = tok(text_target=tgt)
+    tgt_enc = tok(text_target=tgt, truncation=truncation)
     t = {"text": tgt, "labels": tgt_enc["input_ids"], "tokens": tok.convert_ids_to_tokens(tgt_enc["input_ids"])}
     t["decoded"] = tok.decode(tgt_enc["input_ids"], skip_special_tokens=True)
     return d, t
@@ -321,8 +322,11 @@ def golden_for(fixture_dir, inputs, set_name):
     }
     for case in inputs["cases"]:
         src, tgt = case["src"], case["tgt"]
-        tk, tg = tokenize_case(tok, src, tgt)
-        enc = tok([src], return_tensors="pt")
+        truncation = case.get("truncation", False)
+        tk, tg = tokenize_case(tok, src, tgt, truncation)
+        if truncation:
+            tk["truncation"] = tg["truncation"] = True
+        enc = tok([src], return_tensors="pt", truncation=truncation)
         entry = {"id": case["id"], "src": src, "tokenize": tk, "target": tg,
                  "encoder": encoder_out(model, enc),
                  "teacher_forced": teacher_forced(model, enc, tg["labels"]),
