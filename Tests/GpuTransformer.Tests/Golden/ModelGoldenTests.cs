@@ -101,10 +101,33 @@ public sealed class ModelGoldenTests
         }
     }
 
-    /// <summary>Reads a golden <c>generate()</c> argument set as options.</summary>
+    /// <summary>
+    /// Every greedy step of every greedy run, decoded one token at a time through the KV cache as generate does: the
+    /// top two processed scores and their ids. Greedy ids alone can hide a wrong incremental position or cache entry
+    /// when the random model repeats a token; the step scores cannot.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void GreedyStepScoresMatchGolden(string fixture)
+    {
+        var (golden, model, defaults) = Load(fixture);
+        foreach (var c in golden.Cases)
+        {
+            int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
+            CheckSteps($"{fixture}/{c.GetProperty("id")}", c.GetProperty("generate"), model, model.Encode(ids, 1, ids.Length, [ids.Length]), defaults);
+        }
+
+        foreach (var b in golden.Batches)
+        {
+            var (ids, rows, length, lengths) = Batch(b);
+            CheckSteps($"{fixture}/{b.GetProperty("id")}", b.GetProperty("generate"), model, model.Encode(ids, rows, length, lengths), defaults);
+        }
+    }
+
+    /// <summary>Reads a golden <c>generate()</c> argument set as options; what it leaves out comes from the model's defaults.</summary>
     internal static GenerationOptions OptionsFrom(JsonElement args) => new()
     {
-        NumBeams = args.GetProperty("num_beams").GetInt32(),
+        NumBeams = args.TryGetProperty("num_beams", out var b) ? b.GetInt32() : null,
         MaxNewTokens = args.GetProperty("max_new_tokens").GetInt32(),
         NoRepeatNgramSize = args.TryGetProperty("no_repeat_ngram_size", out var n) ? n.GetInt32() : null,
         LengthPenalty = args.TryGetProperty("length_penalty", out var lp) ? (float)lp.GetDouble() : null,
@@ -141,6 +164,87 @@ public sealed class ModelGoldenTests
             }
         }
     }
+
+    private static void CheckSteps(string id, JsonElement runs, EncoderDecoderModel model, EncoderOutput encoder, GenerationConfig defaults)
+    {
+        int vocab = model.TargetVocabSize;
+        foreach (var run in runs.EnumerateObject().Where(r => r.Value.TryGetProperty("steps", out _)))
+        {
+            var settings = GenerationSettings.Resolve(defaults, OptionsFrom(run.Value.GetProperty("args")));
+            int[][] sequences = GoldenFile.IntRows(run.Value.GetProperty("sequences"));
+            var steps = run.Value.GetProperty("steps").EnumerateArray().ToArray();
+            var state = model.CreateDecoderState(encoder, 1, sequences[0].Length);
+            var tokens = new int[sequences.Length];
+            var logits = new float[sequences.Length * vocab];
+            for (int t = 0; t < steps.Length; t++)
+            {
+                // Rows that have finished are fed padding, as HF does; their scores are not recorded.
+                for (int r = 0; r < sequences.Length; r++)
+                {
+                    tokens[r] = sequences[r][t];
+                }
+
+                model.Decode(state, tokens, 1, logits);
+                var rowSteps = steps[t].EnumerateArray().ToArray();
+                for (int r = 0; r < sequences.Length; r++)
+                {
+                    if (rowSteps[r].ValueKind == JsonValueKind.Null)
+                    {
+                        continue;
+                    }
+
+                    var row = logits.AsSpan(r * vocab, vocab);
+                    LogitsProcessing.Apply(settings, sequences[r].AsSpan(0, t + 1), row);
+                    CheckTopTwo($"{id} {run.Name} row {r} step {t}", rowSteps[r], row);
+                }
+            }
+        }
+    }
+
+    /// <summary>Golden <c>[top1_id, top1_score, top2_id, top2_score]</c>; a score is a number or "-inf".</summary>
+    private static void CheckTopTwo(string what, JsonElement golden, ReadOnlySpan<float> row)
+    {
+        var g = golden.EnumerateArray().ToArray();
+        int first = ArgMax(row);
+        int second = first == 0 ? 1 : 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (i != first && row[i] > row[second])
+            {
+                second = i;
+            }
+        }
+
+        double[] expectedScores = [Score(g[1]), Score(g[3])];
+        float[] actualScores = [row[first], row[second]];
+        for (int i = 0; i < 2; i++)
+        {
+            if (double.IsNegativeInfinity(expectedScores[i]))
+            {
+                Assert.True(float.IsNegativeInfinity(actualScores[i]), $"{what}: score {i} is {actualScores[i]}, golden -inf");
+            }
+            else
+            {
+                Numerics.AssertClose([expectedScores[i]], [actualScores[i]], $"{what} score {i}");
+            }
+        }
+
+        // Ids must agree except where the two scores tie within the tolerance.
+        bool tie = Math.Abs(expectedScores[0] - expectedScores[1]) <= 2 * Numerics.Absolute;
+        int[] expectedIds = [g[0].GetInt32(), g[2].GetInt32()];
+        Assert.True(
+            (expectedIds[0] == first && (expectedIds[1] == second || double.IsNegativeInfinity(expectedScores[1]))) || (tie && expectedIds[0] == second && expectedIds[1] == first),
+            $"{what}: top ids {first}, {second}; golden {expectedIds[0]}, {expectedIds[1]}");
+    }
+
+    private static double Score(JsonElement e) => e.ValueKind == JsonValueKind.String
+        ? e.GetString() switch
+        {
+            "-inf" => double.NegativeInfinity,
+            "inf" => double.PositiveInfinity,
+            var other => throw new FormatException($"unexpected score '{other}' in the golden"),
+        }
+        : e.GetDouble();
 
     private static (int[] Ids, int Rows, int Length, int[] Lengths) Batch(JsonElement b)
     {
