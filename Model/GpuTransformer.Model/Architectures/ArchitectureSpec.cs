@@ -63,6 +63,12 @@ internal sealed record ArchitectureSpec
     public required bool FinalLogitsBias { get; init; }
 
     /// <summary>
+    /// mBART's <c>shift_tokens_right</c>: teacher-forced decoder inputs start with the last non-padding label (the
+    /// target language code) instead of <c>decoder_start_token_id</c>. See <see cref="TeacherForcing"/>.
+    /// </summary>
+    public bool WrapsLastLabel { get; init; }
+
+    /// <summary>
     /// Marian with <c>share_encoder_decoder_embeddings: false</c>: the decoder has its own embedding and vocabulary.
     /// The other families always tie both stacks to <c>model.shared</c> (their modeling code never reads that key).
     /// </summary>
@@ -107,7 +113,7 @@ internal sealed record ArchitectureSpec
         {
             "marian" => marian with { SeparateDecoderEmbedding = !config.ShareEncoderDecoderEmbeddings },
             "bart" => marian with { Positions = PositionEncoding.Learned, PositionOffset = 2, EmbeddingNorm = true },
-            "mbart" => marian with { PreNorm = true, FinalNorms = true, Positions = PositionEncoding.Learned, PositionOffset = 2, EmbeddingNorm = true },
+            "mbart" => marian with { PreNorm = true, FinalNorms = true, Positions = PositionEncoding.Learned, PositionOffset = 2, EmbeddingNorm = true, WrapsLastLabel = true },
             "pegasus" => marian with { PreNorm = true, FinalNorms = true },
             "m2m_100" => marian with
             {

@@ -74,7 +74,8 @@ public sealed class ModelConfig
             EncoderFfnDim = ConfigJson.RequireInt32(rawValues, "encoder_ffn_dim", path, 1);
             DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "decoder_ffn_dim", path, 1);
             VocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
-            DecoderVocabSize = ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1);
+            // Only MarianConfig knows decoder_vocab_size; the other families' modeling code never reads it.
+            DecoderVocabSize = modelType == "marian" ? ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1) : VocabSize;
             MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "max_position_embeddings", path, 1024, 1);
             CheckDivisible(path, "encoder_attention_heads", EncoderAttentionHeads);
             CheckDivisible(path, "decoder_attention_heads", DecoderAttentionHeads);
@@ -165,7 +166,7 @@ public sealed class ModelConfig
 
     /// <summary>
     /// <c>decoder_vocab_size</c> (Marian with separate vocabularies): rows of the decoder embedding and the
-    /// lm_head; equals <see cref="VocabSize"/> when absent.
+    /// lm_head; equals <see cref="VocabSize"/> when absent and for every other family.
     /// </summary>
     public int DecoderVocabSize { get; }
 

@@ -81,6 +81,20 @@ public sealed class ModelGoldenTests
         }
     }
 
+    /// <summary>The decoder inputs HF makes from the labels (mBART wraps the language code to the front).</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void DecoderInputsFromLabelsMatchGolden(string fixture)
+    {
+        var (golden, model, _) = Load(fixture);
+        foreach (var c in golden.Cases)
+        {
+            int[] labels = GoldenFile.Ints(c.GetProperty("target").GetProperty("labels"));
+            int[] expected = GoldenFile.Ints(c.GetProperty("teacher_forced").GetProperty("decoder_input_ids"));
+            Assert.Equal(expected, TeacherForcing.DecoderInputs(model.Config, model.Spec, labels));
+        }
+    }
+
     /// <summary>Every generate run of every case and batch: ids exact, beam scores within 1e-4.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
