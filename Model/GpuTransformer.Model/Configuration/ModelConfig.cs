@@ -229,7 +229,8 @@ public sealed class ModelConfig
     /// <exception cref="FileNotFoundException">The folder has no <c>config.json</c>.</exception>
     /// <exception cref="ModelFormatException">
     /// The JSON is invalid (the message gives the line), a required field is missing or has the wrong type, d_model
-    /// is not divisible by a head count, or the activation is not supported.
+    /// is not divisible by a head count, the activation is not supported, or (m2m_100) pad_token_id is outside the
+    /// vocabulary.
     /// </exception>
     /// <exception cref="NotSupportedException">
     /// <c>model_type</c> is not one of <see cref="SupportedModelTypes"/>; the message names it and lists them.
