@@ -206,8 +206,8 @@ public sealed class Translator : IDisposable
             throw new ArgumentException($"the target has {labels.Length} tokens; the model has max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(target));
         }
 
-        // Decoder inputs are the labels shifted right behind the decoder start token, as HF's shift_tokens_right.
-        int[] decoderInputs = [GenerationDefaults.DecoderStartTokenId ?? Tokenizer.PadId, .. labels[..^1]];
+        // Decoder inputs are the labels shifted right as the family's HF code shifts them (mBART wraps the language code).
+        int[] decoderInputs = TeacherForcing.DecoderInputs(Config, model.Spec, labels);
         using var encoder = model.Encode(sourceIds, 1, sourceIds.Length, [sourceIds.Length]);
         using var state = model.CreateDecoderState(encoder, 1, decoderInputs.Length, decoderInputs.Length);
         int vocab = model.TargetVocabSize;

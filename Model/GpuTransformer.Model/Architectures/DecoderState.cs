@@ -32,6 +32,8 @@ internal sealed class DecoderState : IDisposable
 
             int tokens = Rows * positionsPerCall;
             Tokens = Allocate<int>(accelerator, tokens);
+            PositionIds = Allocate<int>(accelerator, tokens);
+            HostPositionIds = new int[tokens];
             Hidden = Allocate<float>(accelerator, tokens * modelDim).View;
             Normed = Allocate<float>(accelerator, tokens * modelDim).View;
             Query = Allocate<float>(accelerator, tokens * attentionDim).View;
@@ -75,6 +77,12 @@ internal sealed class DecoderState : IDisposable
 
     /// <summary>The decoder input ids of one call, [rows, positions].</summary>
     public MemoryBuffer<int> Tokens { get; }
+
+    /// <summary>Position ids of one call, for families that count them from the ids (M2M100).</summary>
+    public MemoryBuffer<int> PositionIds { get; }
+
+    /// <summary>The host side of <see cref="PositionIds"/>, reused every step.</summary>
+    public int[] HostPositionIds { get; }
 
     public ArrayView<float> Hidden { get; }
 

@@ -15,7 +15,6 @@ namespace GpuTransformer.Model.Architectures;
 internal sealed class EncoderDecoderModel : IDisposable
 {
     private readonly ModelWeights w;
-    private readonly MemoryBuffer<float>? sinusoids;
     private readonly float embeddingScale;
     private readonly float attentionScale;
 
@@ -30,10 +29,6 @@ internal sealed class EncoderDecoderModel : IDisposable
         HeadDim = config.DecoderHeadDim;
         embeddingScale = spec.ScaleEmbedding ? MathF.Sqrt(D) : 1f;
         attentionScale = spec.ScaleAttention ? 1f / MathF.Sqrt(HeadDim) : 1f;
-        if (spec.Positions == PositionEncoding.Sinusoidal)
-        {
-            sinusoids = accelerator.Upload<float>(SinusoidalPositions.Create(config.MaxPositionEmbeddings, D));
-        }
     }
 
     public Accelerator Accelerator { get; }
@@ -60,7 +55,7 @@ internal sealed class EncoderDecoderModel : IDisposable
     public int MaxPositions => Config.MaxPositionEmbeddings;
 
     /// <summary>Bytes of device memory the weights occupy.</summary>
-    public long WeightBytes => w.Bytes + (sinusoids?.Memory.Bytes ?? 0);
+    public long WeightBytes => w.Bytes;
 
     /// <summary>Reads every tensor the architecture needs and uploads it; a missing or mis-shaped one is a <see cref="ModelFormatException"/>.</summary>
     public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator)
@@ -101,6 +96,7 @@ internal sealed class EncoderDecoderModel : IDisposable
         try
         {
             using var idBuffer = acc.Upload(ids);
+            using var positionIds = acc.Allocate<int>(Spec.PositionPaddingId is null ? 0 : rows);
             using var normed = acc.Allocate<float>(rows * D);
             using var q = acc.Allocate<float>(rows * inner);
             using var k = acc.Allocate<float>(rows * inner);
@@ -118,7 +114,7 @@ internal sealed class EncoderDecoderModel : IDisposable
             }
 
             var x = output.Hidden;
-            Embed(idBuffer.View, rows, w.EncoderEmbedding, SourceVocabSize, w.EncoderPositions, 0, sequenceLength, x);
+            Embed(idBuffer.View, ids, w.EncoderEmbedding, SourceVocabSize, w.EncoderPositions, 0, sequenceLength, x, positionIds, new int[positionIds.Length]);
             w.EncoderEmbeddingNorm?.Normalize(acc, x, x, rows);
             var layout = new AttentionLayout
             {
@@ -221,7 +217,7 @@ internal sealed class EncoderDecoderModel : IDisposable
         var q = state.Query.SubView(0, rows * inner);
         var context = state.Context.SubView(0, rows * inner);
         var projected = state.Projected.SubView(0, rows * D);
-        Embed(state.Tokens.View, rows, w.DecoderEmbedding, TargetVocabSize, w.DecoderPositions, start, count, x);
+        Embed(state.Tokens.View, tokens, w.DecoderEmbedding, TargetVocabSize, w.DecoderPositions, start, count, x, state.PositionIds, state.HostPositionIds);
         w.DecoderEmbeddingNorm?.Normalize(acc, x, x, rows);
 
         var selfLayout = new AttentionLayout
@@ -329,7 +325,6 @@ internal sealed class EncoderDecoderModel : IDisposable
     public void Dispose()
     {
         w.Dispose();
-        sinusoids?.Dispose();
     }
 
     private static void CheckIds(ReadOnlySpan<int> ids, int vocab, string name)
@@ -368,11 +363,28 @@ internal sealed class EncoderDecoderModel : IDisposable
         }
     }
 
-    private void Embed(ArrayView<int> ids, int count, ArrayView<float> table, int vocab, ArrayView<float> learnedPositions, int firstPosition, int positionsPerSequence, ArrayView<float> x)
+    /// <summary>
+    /// Token embeddings plus positions. M2M100 numbers only the non-padding tokens of each call (HF's cumsum over the
+    /// new ids, plus the cache length) and gives a padding token the zero row padding_idx, so its position ids are
+    /// computed here from the ids, which the host has, and uploaded with them.
+    /// </summary>
+    private void Embed(ArrayView<int> ids, ReadOnlySpan<int> hostIds, ArrayView<float> table, int vocab, ArrayView<float> positions, int firstPosition, int positionsPerSequence, ArrayView<float> x, MemoryBuffer<int> positionIds, int[] hostPositionIds)
     {
-        bool learned = !learnedPositions.IsEmpty;
-        var positions = learned ? learnedPositions : sinusoids?.View ?? default;
-        int positionRows = learned ? w.LearnedPositionRows : sinusoids is null ? 0 : MaxPositions;
-        Embedding.Lookup(Accelerator, ids, count, table, vocab, D, embeddingScale, positions, positionRows, default, firstPosition, positionsPerSequence, learned ? Spec.LearnedPositionOffset : 0, x);
+        int count = hostIds.Length;
+        ArrayView<int> explicitPositions = default;
+        if (Spec.PositionPaddingId is int padding)
+        {
+            int counted = 0;
+            for (int t = 0; t < count; t++)
+            {
+                counted = t % positionsPerSequence == 0 ? 0 : counted;
+                hostPositionIds[t] = hostIds[t] == padding ? padding - Spec.PositionOffset : firstPosition + counted++;
+            }
+
+            positionIds.CopyFrom(hostPositionIds.AsSpan(0, count));
+            explicitPositions = positionIds.View.SubView(0, count);
+        }
+
+        Embedding.Lookup(Accelerator, ids, count, table, vocab, D, embeddingScale, positions, w.PositionRows, explicitPositions, firstPosition, positionsPerSequence, Spec.PositionOffset, x);
     }
 }

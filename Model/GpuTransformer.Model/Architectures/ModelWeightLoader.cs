@@ -8,7 +8,8 @@ namespace GpuTransformer.Model.Architectures;
 /// <summary>
 /// Reads a family's tensors by their Hugging Face names and uploads them once to the accelerator. Tied tensors are
 /// stored once in the files (<c>model.shared.weight</c>, T5's <c>shared.weight</c>), so the loader resolves the ties
-/// itself and uploads each once.
+/// itself and uploads each once. The BART-derived families (Marian, BART, mBART, M2M100, Pegasus) share one naming
+/// scheme; position tables that HF computes rather than stores are computed here, so the runtime always adds a row.
 /// </summary>
 internal static class ModelWeightLoader
 {
@@ -35,9 +36,9 @@ internal static class ModelWeightLoader
     {
         int d = c.DModel;
         string sharedName = weights.Contains("model.shared.weight") ? "model.shared.weight" : "model.encoder.embed_tokens.weight";
-        string encoderName = !c.ShareEncoderDecoderEmbeddings && weights.Contains("model.encoder.embed_tokens.weight") ? "model.encoder.embed_tokens.weight" : sharedName;
-        string decoderName = c.ShareEncoderDecoderEmbeddings ? encoderName : "model.decoder.embed_tokens.weight";
-        float[]? bias = weights.Contains("final_logits_bias") ? weights.ReadFloat32("final_logits_bias", 1, c.DecoderVocabSize) : null;
+        string encoderName = spec.SeparateDecoderEmbedding && weights.Contains("model.encoder.embed_tokens.weight") ? "model.encoder.embed_tokens.weight" : sharedName;
+        string decoderName = spec.SeparateDecoderEmbedding ? "model.decoder.embed_tokens.weight" : encoderName;
+        float[]? bias = spec.FinalLogitsBias && weights.Contains("final_logits_bias") ? weights.ReadFloat32("final_logits_bias", 1, c.DecoderVocabSize) : null;
 
         // The lm_head (tied: the decoder table itself) carries final_logits_bias; the tables the embeddings read are
         // views of the same uploads, so a tied model holds each matrix once.
@@ -47,14 +48,9 @@ internal static class ModelWeightLoader
         ArrayView<float> decoderTable = c.TieWordEmbeddings ? output.Weight : b.Table(decoderName, c.DecoderVocabSize, d);
         ArrayView<float> encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
 
-        int positionRows = 0;
-        ArrayView<float> encoderPositions = default, decoderPositions = default;
-        if (spec.Positions == PositionEncoding.Learned)
-        {
-            positionRows = c.MaxPositionEmbeddings + spec.LearnedPositionOffset;
-            encoderPositions = b.Table("model.encoder.embed_positions.weight", positionRows, d);
-            decoderPositions = b.Table("model.decoder.embed_positions.weight", positionRows, d);
-        }
+        var (encoderPositionTable, decoderPositionTable) = PositionTables(c, spec, weights);
+        var encoderPositions = b.Upload(encoderPositionTable).View;
+        var decoderPositions = ReferenceEquals(encoderPositionTable, decoderPositionTable) ? encoderPositions : b.Upload(decoderPositionTable).View;
 
         NormWeights Norm(string prefix) => b.Norm(prefix + "weight", prefix + "bias", d);
         LinearWeight Linear(string prefix, int outFeatures, int inFeatures) =>
@@ -93,7 +89,7 @@ internal static class ModelWeightLoader
             OutputProjection = output,
             EncoderPositions = encoderPositions,
             DecoderPositions = decoderPositions,
-            LearnedPositionRows = positionRows,
+            PositionRows = encoderPositionTable.Length / d,
             EncoderEmbeddingNorm = spec.EmbeddingNorm ? Norm("model.encoder.layernorm_embedding.") : null,
             DecoderEmbeddingNorm = spec.EmbeddingNorm ? Norm("model.decoder.layernorm_embedding.") : null,
             EncoderFinalNorm = spec.FinalNorms ? Norm("model.encoder.layer_norm.") : null,
@@ -101,6 +97,48 @@ internal static class ModelWeightLoader
             EncoderLayers = encoderLayers,
             DecoderLayers = decoderLayers,
         };
+    }
+
+    /// <summary>The encoder's and decoder's position tables, <c>[rows, d_model]</c>, indexed by position + offset.</summary>
+    private static (float[] Encoder, float[] Decoder) PositionTables(ModelConfig c, ArchitectureSpec spec, WeightStore weights)
+    {
+        int d = c.DModel;
+        switch (spec.Positions)
+        {
+            case PositionEncoding.Learned:
+            {
+                int rows = c.MaxPositionEmbeddings + spec.PositionOffset;
+                return (weights.ReadFloat32("model.encoder.embed_positions.weight", rows, d), weights.ReadFloat32("model.decoder.embed_positions.weight", rows, d));
+            }
+
+            case PositionEncoding.Sinusoidal:
+            {
+                // Pegasus (and older Marian conversions) store the table as embed_positions.weight, and HF loads what
+                // is stored over the table it computed; newer Marian files leave it out.
+                float[]? computed = null;
+                float[] Table(string name) => weights.Contains(name)
+                    ? weights.ReadFloat32(name, c.MaxPositionEmbeddings, d)
+                    : computed ??= SinusoidalPositions.Create(c.MaxPositionEmbeddings, d);
+                return (Table("model.encoder.embed_positions.weight"), Table("model.decoder.embed_positions.weight"));
+            }
+
+            case PositionEncoding.FairseqSinusoidal:
+            {
+                if (d < 4)
+                {
+                    throw new ModelFormatException(c.SourceFile, "d_model", $"m2m_100's sinusoidal positions need d_model of at least 4, got {d}.");
+                }
+
+                // HF sizes the table max_position_embeddings + 2 and grows it on demand; rows up to the last position
+                // a max_position_embeddings-long sequence reaches are enough here.
+                int padding = spec.PositionPaddingId ?? 0;
+                float[] table = FairseqSinusoidalPositions.Create(Math.Max(c.MaxPositionEmbeddings + spec.PositionOffset, padding + 1), d, padding);
+                return (table, table);
+            }
+
+            default:
+                throw new InvalidOperationException($"no position table for {spec.Positions}");
+        }
     }
 
     private static ModelWeights LoadT5(ModelConfig c, ArchitectureSpec spec, WeightStore weights, Builder b, List<IDisposable> owned)
@@ -171,16 +209,16 @@ internal static class ModelWeightLoader
 
         public ArrayView<float> Table(string name, params int[] shape) => Upload(weights.ReadFloat32(name, shape)).View;
 
-        public NormWeights Norm(string gammaName, string? betaName, int dim) => new(
-            Upload(weights.ReadFloat32(gammaName, dim)),
-            betaName is null ? null : Upload(weights.ReadFloat32(betaName, dim)),
-            epsilon);
-
-        private MemoryBuffer<float> Upload(float[] data)
+        public MemoryBuffer<float> Upload(float[] data)
         {
             var buffer = accelerator.Upload<float>(data);
             owned.Add(buffer);
             return buffer;
         }
+
+        public NormWeights Norm(string gammaName, string? betaName, int dim) => new(
+            Upload(weights.ReadFloat32(gammaName, dim)),
+            betaName is null ? null : Upload(weights.ReadFloat32(betaName, dim)),
+            epsilon);
     }
 }

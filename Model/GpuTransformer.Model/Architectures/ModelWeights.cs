@@ -25,13 +25,13 @@ internal sealed class ModelWeights : IDisposable
     /// <summary>The lm_head with final_logits_bias as its bias.</summary>
     public required LinearWeight OutputProjection { get; init; }
 
-    /// <summary>Learned position tables (BART family), rows = max positions + offset; empty otherwise.</summary>
+    /// <summary>Position tables added to the embeddings (every family but T5), row = position + offset; empty for T5.</summary>
     public ArrayView<float> EncoderPositions { get; init; }
 
     public ArrayView<float> DecoderPositions { get; init; }
 
-    /// <summary>Rows in the learned position tables.</summary>
-    public int LearnedPositionRows { get; init; }
+    /// <summary>Rows in the position tables.</summary>
+    public int PositionRows { get; init; }
 
     public NormWeights? EncoderEmbeddingNorm { get; init; }
 

@@ -11,7 +11,8 @@ public sealed class ModelConfig
     /// <summary>The file name Hugging Face stores the model configuration under.</summary>
     public const string FileName = "config.json";
 
-    private static readonly string[] SupportedModelTypeList = ["marian", "bart", "t5"];
+    // NLLB checkpoints are model_type m2m_100 (Hugging Face has no "nllb" model type; nllb-moe is a different model).
+    private static readonly string[] SupportedModelTypeList = ["marian", "bart", "mbart", "t5", "m2m_100", "pegasus"];
 
     private static readonly string[] SupportedActivationList =
         ["relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "swish", "silu"];
@@ -73,20 +74,25 @@ public sealed class ModelConfig
             EncoderFfnDim = ConfigJson.RequireInt32(rawValues, "encoder_ffn_dim", path, 1);
             DecoderFfnDim = ConfigJson.RequireInt32(rawValues, "decoder_ffn_dim", path, 1);
             VocabSize = ConfigJson.RequireInt32(rawValues, "vocab_size", path, 1);
-            DecoderVocabSize = ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1);
+            // Only MarianConfig knows decoder_vocab_size; the other families' modeling code never reads it.
+            DecoderVocabSize = modelType == "marian" ? ConfigJson.Int32OrDefault(rawValues, "decoder_vocab_size", path, VocabSize, 1) : VocabSize;
             MaxPositionEmbeddings = ConfigJson.Int32OrDefault(rawValues, "max_position_embeddings", path, 1024, 1);
             CheckDivisible(path, "encoder_attention_heads", EncoderAttentionHeads);
             CheckDivisible(path, "decoder_attention_heads", DecoderAttentionHeads);
             EncoderHeadDim = DModel / EncoderAttentionHeads;
             DecoderHeadDim = DModel / DecoderAttentionHeads;
             LayerNormEpsilon = 1e-5;
-            ActivationFunction = CheckActivation(path, "activation_function", ConfigJson.OptionalString(rawValues, "activation_function", path) ?? "gelu");
+
+            // The config classes' own defaults, used by HF when config.json leaves the key out: M2M100Config alone
+            // defaults to relu and scaled embeddings.
+            bool m2m100 = modelType == "m2m_100";
+            ActivationFunction = CheckActivation(path, "activation_function", ConfigJson.OptionalString(rawValues, "activation_function", path) ?? (m2m100 ? "relu" : "gelu"));
         }
 
-        ScaleEmbedding = ConfigJson.BooleanOrDefault(rawValues, "scale_embedding", path, false);
-        NormalizeBefore = ConfigJson.BooleanOrDefault(rawValues, "normalize_before", path, false);
+        ScaleEmbedding = ConfigJson.BooleanOrDefault(rawValues, "scale_embedding", path, modelType == "m2m_100");
+        NormalizeBefore = ConfigJson.BooleanOrDefault(rawValues, "normalize_before", path, modelType is "mbart" or "m2m_100" or "pegasus");
         StaticPositionEmbeddings = ConfigJson.BooleanOrDefault(
-            rawValues, "static_position_embeddings", path, modelType == "marian");
+            rawValues, "static_position_embeddings", path, modelType is "marian" or "m2m_100" or "pegasus");
         ShareEncoderDecoderEmbeddings = ConfigJson.BooleanOrDefault(rawValues, "share_encoder_decoder_embeddings", path, true);
         TieWordEmbeddings = ConfigJson.BooleanOrDefault(rawValues, "tie_word_embeddings", path, true);
 
@@ -96,6 +102,13 @@ public sealed class ModelConfig
         DecoderStartTokenId = ConfigJson.OptionalInt32(rawValues, "decoder_start_token_id", path);
         ForcedEosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_eos_token_id", path);
         ForcedBosTokenId = ConfigJson.OptionalInt32(rawValues, "forced_bos_token_id", path);
+
+        // M2M100 counts positions from the padding id (padding_idx of its embeddings and position table).
+        if (modelType == "m2m_100" && PadTokenId is int pad && (pad < 0 || pad >= VocabSize))
+        {
+            throw new ModelFormatException(
+                path, "pad_token_id", $"m2m_100 uses pad_token_id as the padding row of its embeddings and positions; {pad} is outside the vocabulary of {VocabSize}.");
+        }
 
         static string CheckActivation(string file, string field, string activation) =>
             SupportedActivationList.Contains(activation, StringComparer.Ordinal)
@@ -153,25 +166,34 @@ public sealed class ModelConfig
 
     /// <summary>
     /// <c>decoder_vocab_size</c> (Marian with separate vocabularies): rows of the decoder embedding and the
-    /// lm_head; equals <see cref="VocabSize"/> when absent.
+    /// lm_head; equals <see cref="VocabSize"/> when absent and for every other family.
     /// </summary>
     public int DecoderVocabSize { get; }
 
     /// <summary><c>max_position_embeddings</c>; Hugging Face's default 1024 when absent.</summary>
     public int MaxPositionEmbeddings { get; }
 
-    /// <summary><c>activation_function</c>, one of <see cref="SupportedActivations"/>; <c>gelu</c> when absent.</summary>
+    /// <summary>
+    /// <c>activation_function</c>, one of <see cref="SupportedActivations"/>; when absent, the family's default
+    /// (<c>relu</c> for m2m_100, <c>gelu</c> otherwise).
+    /// </summary>
     public string ActivationFunction { get; }
 
-    /// <summary><c>scale_embedding</c>: token embeddings are multiplied by sqrt(d_model); false when absent.</summary>
+    /// <summary>
+    /// <c>scale_embedding</c>: token embeddings are multiplied by sqrt(d_model); when absent, the family's default
+    /// (true for m2m_100, false otherwise).
+    /// </summary>
     public bool ScaleEmbedding { get; }
 
-    /// <summary><c>normalize_before</c>: pre-LayerNorm blocks; false (post-LN) when absent.</summary>
+    /// <summary>
+    /// <c>normalize_before</c> (an informational key of fairseq-converted configs): pre-LayerNorm blocks; when absent,
+    /// what the family computes (true for mbart, m2m_100 and pegasus, false otherwise).
+    /// </summary>
     public bool NormalizeBefore { get; }
 
     /// <summary>
-    /// <c>static_position_embeddings</c>: sinusoidal positions computed rather than stored; when absent, true for
-    /// Marian (which always uses them) and false otherwise.
+    /// <c>static_position_embeddings</c>: sinusoidal positions computed rather than learned; when absent, what the family
+    /// computes (true for marian, m2m_100 and pegasus, false otherwise).
     /// </summary>
     public bool StaticPositionEmbeddings { get; }
 
@@ -207,7 +229,8 @@ public sealed class ModelConfig
     /// <exception cref="FileNotFoundException">The folder has no <c>config.json</c>.</exception>
     /// <exception cref="ModelFormatException">
     /// The JSON is invalid (the message gives the line), a required field is missing or has the wrong type, d_model
-    /// is not divisible by a head count, or the activation is not supported.
+    /// is not divisible by a head count, the activation is not supported, or (m2m_100) pad_token_id is outside the
+    /// vocabulary.
     /// </exception>
     /// <exception cref="NotSupportedException">
     /// <c>model_type</c> is not one of <see cref="SupportedModelTypes"/>; the message names it and lists them.

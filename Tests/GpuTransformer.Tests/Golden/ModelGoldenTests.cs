@@ -18,6 +18,9 @@ public sealed class ModelGoldenTests
     /// <summary>Every fixture of every family on every device present.</summary>
     public static TheoryData<string, string> Fixtures() => TestDevices.Pairs(TestData.AllFixtures);
 
+    /// <summary>Every fixture of every family.</summary>
+    public static TheoryData<string> FixtureNames() => new(TestData.AllFixtures);
+
     /// <summary>Encoder last_hidden_state of every case and every padded batch, padded positions included.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
@@ -85,6 +88,22 @@ public sealed class ModelGoldenTests
         }
     }
 
+    /// <summary>The decoder inputs HF makes from the labels (mBART wraps the language code to the front).</summary>
+    [Theory]
+    [MemberData(nameof(FixtureNames))]
+    public void DecoderInputsFromLabelsMatchGolden(string fixture)
+    {
+        string dir = TestData.Model(fixture);
+        var config = ModelConfig.Load(dir);
+        var spec = ArchitectureSpec.For(config);
+        foreach (var c in GoldenFile.Load(dir).Cases)
+        {
+            int[] labels = GoldenFile.Ints(c.GetProperty("target").GetProperty("labels"));
+            int[] expected = GoldenFile.Ints(c.GetProperty("teacher_forced").GetProperty("decoder_input_ids"));
+            Assert.Equal(expected, TeacherForcing.DecoderInputs(config, spec, labels));
+        }
+    }
+
     /// <summary>Every generate run of every case and batch: ids exact, beam scores within 1e-4.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
@@ -108,10 +127,36 @@ public sealed class ModelGoldenTests
         }
     }
 
-    /// <summary>Reads a golden <c>generate()</c> argument set as options.</summary>
+    /// <summary>
+    /// Every greedy step of every greedy run, decoded one token at a time through the KV cache as generate does: the
+    /// top two processed scores and their ids. Greedy ids alone can hide a wrong incremental position or cache entry
+    /// when the random model repeats a token; the step scores cannot.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void GreedyStepScoresMatchGolden(string fixture, string device)
+    {
+        using var loaded = Load(fixture, device);
+        var (golden, model, defaults) = (loaded.Golden, loaded.Model, loaded.Defaults);
+        foreach (var c in golden.Cases)
+        {
+            int[] ids = GoldenFile.Ints(c.GetProperty("tokenize").GetProperty("input_ids"));
+            using var encoder = model.Encode(ids, 1, ids.Length, [ids.Length]);
+            CheckSteps($"{fixture}/{c.GetProperty("id")}", c.GetProperty("generate"), model, encoder, defaults);
+        }
+
+        foreach (var b in golden.Batches)
+        {
+            var (ids, rows, length, lengths) = Batch(b);
+            using var encoder = model.Encode(ids, rows, length, lengths);
+            CheckSteps($"{fixture}/{b.GetProperty("id")}", b.GetProperty("generate"), model, encoder, defaults);
+        }
+    }
+
+    /// <summary>Reads a golden <c>generate()</c> argument set as options; what it leaves out comes from the model's defaults.</summary>
     internal static GenerationOptions OptionsFrom(JsonElement args) => new()
     {
-        NumBeams = args.GetProperty("num_beams").GetInt32(),
+        NumBeams = args.TryGetProperty("num_beams", out var b) ? b.GetInt32() : null,
         MaxNewTokens = args.GetProperty("max_new_tokens").GetInt32(),
         NoRepeatNgramSize = args.TryGetProperty("no_repeat_ngram_size", out var n) ? n.GetInt32() : null,
         LengthPenalty = args.TryGetProperty("length_penalty", out var lp) ? (float)lp.GetDouble() : null,
@@ -148,6 +193,76 @@ public sealed class ModelGoldenTests
             }
         }
     }
+
+    private static void CheckSteps(string id, JsonElement runs, EncoderDecoderModel model, EncoderOutput encoder, GenerationConfig defaults)
+    {
+        foreach (var run in runs.EnumerateObject().Where(r => r.Value.TryGetProperty("steps", out _)))
+        {
+            var settings = GenerationSettings.Resolve(defaults, OptionsFrom(run.Value.GetProperty("args")));
+            int[][] sequences = GoldenFile.IntRows(run.Value.GetProperty("sequences"));
+            int length = sequences[0].Length;
+            int[] flat = sequences.SelectMany(s => s).ToArray();
+            var steps = run.Value.GetProperty("steps").EnumerateArray().ToArray();
+            using var state = model.CreateDecoderState(encoder, 1, length);
+            using var selector = new StepSelector(model.Accelerator, settings, sequences.Length, model.TargetVocabSize, k: 2, logSoftmaxFirst: false);
+            var tokens = new int[sequences.Length];
+            for (int t = 0; t < steps.Length; t++)
+            {
+                // Rows that have finished are fed padding, as HF does; their scores are not recorded.
+                for (int r = 0; r < sequences.Length; r++)
+                {
+                    tokens[r] = sequences[r][t];
+                }
+
+                model.Decode(state, tokens, 1);
+                selector.Select(state.Logits, flat, length, t + 1, default);
+                var rowSteps = steps[t].EnumerateArray().ToArray();
+                for (int r = 0; r < sequences.Length; r++)
+                {
+                    if (rowSteps[r].ValueKind != JsonValueKind.Null)
+                    {
+                        CheckTopTwo($"{id} {run.Name} row {r} step {t}", rowSteps[r], selector.Ids.AsSpan(2 * r, 2), selector.Scores.AsSpan(2 * r, 2));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Golden <c>[top1_id, top1_score, top2_id, top2_score]</c>; a score is a number or "-inf".</summary>
+    private static void CheckTopTwo(string what, JsonElement golden, ReadOnlySpan<int> ids, ReadOnlySpan<float> scores)
+    {
+        var g = golden.EnumerateArray().ToArray();
+        int first = ids[0], second = ids[1];
+        double[] expectedScores = [Score(g[1]), Score(g[3])];
+        float[] actualScores = [scores[0], scores[1]];
+        for (int i = 0; i < 2; i++)
+        {
+            if (double.IsNegativeInfinity(expectedScores[i]))
+            {
+                Assert.True(float.IsNegativeInfinity(actualScores[i]), $"{what}: score {i} is {actualScores[i]}, golden -inf");
+            }
+            else
+            {
+                Numerics.AssertClose([expectedScores[i]], [actualScores[i]], $"{what} score {i}");
+            }
+        }
+
+        // Ids must agree except where the two scores tie within the tolerance.
+        bool tie = Math.Abs(expectedScores[0] - expectedScores[1]) <= 2 * Numerics.Absolute;
+        int[] expectedIds = [g[0].GetInt32(), g[2].GetInt32()];
+        Assert.True(
+            (expectedIds[0] == first && (expectedIds[1] == second || double.IsNegativeInfinity(expectedScores[1]))) || (tie && expectedIds[0] == second && expectedIds[1] == first),
+            $"{what}: top ids {first}, {second}; golden {expectedIds[0]}, {expectedIds[1]}");
+    }
+
+    private static double Score(JsonElement e) => e.ValueKind == JsonValueKind.String
+        ? e.GetString() switch
+        {
+            "-inf" => double.NegativeInfinity,
+            "inf" => double.PositiveInfinity,
+            var other => throw new FormatException($"unexpected score '{other}' in the golden"),
+        }
+        : e.GetDouble();
 
     private static (int[] Ids, int Rows, int Length, int[] Lengths) Batch(JsonElement b)
     {
