@@ -46,7 +46,8 @@ public static class Attention
                 CpuAttention.Attend(q.AsSpan(), k.AsSpan(), v.AsSpan(), output.AsSpan(), layout, keyLengths.AsSpan(), bias.AsSpan());
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.AttentionKernels.Attend(accelerator, q, k, v, output, layout, keyLengths, bias);
+                break;
         }
     }
 }

@@ -67,7 +67,8 @@ public static class Elementwise
 
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.ElementwiseKernels.Apply(accelerator, source, target, count, operation, factor);
+                break;
         }
     }
 }

@@ -68,7 +68,8 @@ public static class Embedding
                 CpuEmbedding.Lookup(ids.AsSpan()[..count], table.AsSpan(), vocab, dim, scale, positions.AsSpan(), positionRows, positionIds.AsSpan(), firstPosition, positionsPerSequence, positionOffset, output.AsSpan());
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.EmbeddingKernels.Lookup(accelerator, ids, count, table, vocab, dim, scale, positions, positionRows, positionIds, firstPosition, positionsPerSequence, positionOffset, output);
+                break;
         }
     }
 }

@@ -79,7 +79,8 @@ public static class Gemm
 
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.GemmKernels.Linear(accelerator, x, xl, weight, y, yl, activation);
+                break;
         }
     }
 

@@ -34,7 +34,8 @@ public static class Normalization
                 CpuLayerNorm.AddAndNormalize(x.AsSpan(), residual.AsSpan(), gamma.AsSpan(), beta.AsSpan(), y.AsSpan(), rows, cols, epsilon);
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.NormalizationKernels.LayerNorm(accelerator, x, residual, gamma, beta, y, rows, cols, epsilon);
+                break;
         }
     }
 
@@ -62,7 +63,8 @@ public static class Normalization
                 CpuRmsNorm.Normalize(x.AsSpan(), gamma.AsSpan(), y.AsSpan(), rows, cols, epsilon);
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.NormalizationKernels.RmsNorm(accelerator, x, gamma, y, rows, cols, epsilon);
+                break;
         }
     }
 

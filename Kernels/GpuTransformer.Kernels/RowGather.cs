@@ -55,7 +55,8 @@ public static class RowGather
 
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.RowGatherKernels.Gather(accelerator, source, destination, sourceRows, rows, rowStride, rowLength);
+                break;
         }
     }
 }

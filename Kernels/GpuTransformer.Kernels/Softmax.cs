@@ -46,7 +46,8 @@ public static class Softmax
 
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.SoftmaxKernels.Rows(accelerator, x, y, rows, cols, log);
+                break;
         }
     }
 }

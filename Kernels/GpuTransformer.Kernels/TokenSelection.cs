@@ -65,7 +65,8 @@ public static class TokenSelection
                 CpuTokenSelection.Select(logits.AsSpan(), rows, vocab, options, editOffsets.AsSpan(), edits.AsSpan(), rowOffsets.AsSpan(), scores.AsSpan(), ids.AsSpan(), logSumExp.AsSpan());
                 break;
             default:
-                throw OpChecks.Unsupported(op, accelerator);
+                Device.TokenSelectionKernels.Select(accelerator, logits, rows, vocab, options, editOffsets, edits, rowOffsets, scores, ids, logSumExp);
+                break;
         }
     }
 

@@ -8,17 +8,17 @@ namespace GpuTransformer.Tests.EndToEnd;
 /// <summary>Text in, text out through the public API: tokenizer, model, search and decoding together against HF.</summary>
 public sealed class TranslatorGoldenTests
 {
-    /// <summary>Every Marian fixture.</summary>
-    public static TheoryData<string> Fixtures() => new(TestData.MarianFixtures);
+    /// <summary>Every Marian fixture on every device present.</summary>
+    public static TheoryData<string, string> Fixtures() => TestDevices.Pairs(TestData.MarianFixtures);
 
     /// <summary>Each case's source text gives HF's ids, texts and beam scores for every generate run.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void TranslateMatchesGoldenForEveryCaseAndRun(string fixture)
+    public void TranslateMatchesGoldenForEveryCaseAndRun(string fixture, string device)
     {
         string dir = TestData.Model(fixture);
         var golden = GoldenFile.Load(dir);
-        using var translator = Translator.Create(dir, new TranslatorOptions { Device = "cpu" });
+        using var translator = Translator.Create(dir, new TranslatorOptions { Device = device });
         foreach (var c in golden.Cases)
         {
             string src = c.GetProperty("src").GetString()!;
@@ -33,11 +33,11 @@ public sealed class TranslatorGoldenTests
     /// <summary>Padded batches give the same ids as HF's padded batch generate.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void TranslateBatchMatchesGolden(string fixture)
+    public void TranslateBatchMatchesGolden(string fixture, string device)
     {
         string dir = TestData.Model(fixture);
         var golden = GoldenFile.Load(dir);
-        using var translator = Translator.Create(dir, new TranslatorOptions { Device = "cpu" });
+        using var translator = Translator.Create(dir, new TranslatorOptions { Device = device });
         foreach (var b in golden.Batches)
         {
             var sources = b.GetProperty("src").EnumerateArray().Select(s => s.GetString()!).ToArray();
@@ -52,10 +52,10 @@ public sealed class TranslatorGoldenTests
     /// <summary>Teacher-forced scoring gives HF's log-probability of every label.</summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void ScoreMatchesGoldenLabelLogProbabilities(string fixture)
+    public void ScoreMatchesGoldenLabelLogProbabilities(string fixture, string device)
     {
         string dir = TestData.Model(fixture);
-        using var translator = Translator.Create(dir);
+        using var translator = Translator.Create(dir, new TranslatorOptions { Device = device });
         foreach (var c in GoldenFile.Load(dir).Cases)
         {
             var target = c.GetProperty("target");
@@ -64,6 +64,30 @@ public sealed class TranslatorGoldenTests
             Numerics.AssertClose(GoldenFile.Flat(c.GetProperty("teacher_forced").GetProperty("label_logprobs")), score.TokenLogProbabilities.ToArray(), $"{fixture}/{c.GetProperty("id")} label log-probs");
         }
     }
+
+    /// <summary>
+    /// Every accelerator gives the CPU's greedy ids on real text: the first Multi30k test sentences through the bundled
+    /// model, in one padded batch.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void GreedyIdsEqualTheCpuOnes(string device)
+    {
+        using var reference = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestData.File("tokenizer", "reference_multi30k-en-de-small_source_flickr2016en.json")));
+        var sentences = reference.RootElement.GetProperty("cases").EnumerateArray().Take(48).Select(c => c.GetProperty("text").GetString()!).ToArray();
+        var options = new Model.Generation.GenerationOptions { NumBeams = 1, MaxNewTokens = 40 };
+        using var cpu = Translator.Create(TestData.Model("multi30k-en-de-small"), new TranslatorOptions { Device = "cpu" });
+        using var other = Translator.Create(TestData.Model("multi30k-en-de-small"), new TranslatorOptions { Device = device });
+        var expected = cpu.Translate(sentences, options);
+        var actual = other.Translate(sentences, options);
+        for (int i = 0; i < sentences.Length; i++)
+        {
+            Assert.True(expected[i].Hypotheses[0].Ids.SequenceEqual(actual[i].Hypotheses[0].Ids), $"sentence {i} '{sentences[i]}': cpu [{string.Join(",", expected[i].Hypotheses[0].Ids)}], {device} [{string.Join(",", actual[i].Hypotheses[0].Ids)}]");
+        }
+    }
+
+    /// <summary>The devices other than cpu.</summary>
+    public static TheoryData<string> Accelerators() => new(TestDevices.Available.Skip(1));
 
     /// <summary>The bundled model translates the issue's example sentence into real German.</summary>
     [Fact]

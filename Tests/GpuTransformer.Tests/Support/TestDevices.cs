@@ -31,7 +31,7 @@ public static class TestDevices
     private static string[] Find()
     {
         var devices = DeviceCatalog.Enumerate();
-        var found = new List<string> { "cpu" };
+        var found = new List<string> { "cpu", "emulator" };
         foreach (var kind in new[] { AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
         {
             if (devices.FirstOrDefault(d => d.Kind == kind) is { } first)

@@ -1,0 +1,105 @@
+using GpuTransformer.Kernels;
+using Xunit;
+
+namespace GpuTransformer.Tests.Conformance;
+
+/// <summary><see cref="Gemm.Linear(GpuTransformer.Runtime.Accelerator, GpuTransformer.Runtime.ArrayView{float}, in RowLayout, LinearWeight, GpuTransformer.Runtime.ArrayView{float}, in RowLayout, Activation)"/> on every backend against the double reference.</summary>
+public sealed class GemmConformanceTests
+{
+    private static readonly Dictionary<string, GemmCase> Cases = Build();
+
+    /// <summary>Every case on every backend.</summary>
+    public static TheoryData<string, string> Rows() => ConformanceBackends.Rows(Cases.Keys);
+
+    /// <summary>The product matches the reference, writes nothing outside its rows, and leaves the gaps between strided rows alone.</summary>
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public void MatchesReference(string name, string device)
+    {
+        var c = Cases[name];
+        int seed = RandomData.Seed(name);
+        var x = RandomData.Uniform(seed, c.XLength);
+        var w = RandomData.Uniform(seed + 1, c.N * c.K, 0.5f);
+        var bias = c.Bias ? RandomData.Uniform(seed + 2, c.N) : [];
+        var yInitial = RandomData.Uniform(seed + 3, c.YLength, 100f);
+        var expected = Reference(c, x, w, bias, yInitial);
+
+        using var accelerator = ConformanceBackends.Open(device);
+        using var weight = LinearWeight.Create(accelerator, w, bias, c.N, c.K);
+        using var xb = new GuardedBuffer<float>(accelerator, x.Length, -7777f, x);
+        using var yb = new GuardedBuffer<float>(accelerator, yInitial.Length, -7777f, yInitial);
+        Gemm.Linear(accelerator, xb.View, c.XLayout, weight, yb.View, c.YLayout, c.Activation);
+        var y = yb.ReadChecked($"{name} on {device}");
+        Assert.Equal(x, xb.ReadChecked($"{name} input"));
+        Compare.Close(expected, y, 1e-5, 1e-5, $"{name} on {device}");
+    }
+
+    private static double[] Reference(GemmCase c, float[] x, float[] w, float[] bias, float[] yInitial)
+    {
+        var y = yInitial.Select(v => (double)v).ToArray();
+        for (int b = 0; b < c.XLayout.Batch; b++)
+        {
+            for (int r = 0; r < c.XLayout.Rows; r++)
+            {
+                long xRow = b * c.XLayout.BatchStride + (long)r * c.XLayout.RowStride;
+                long yRow = b * c.YLayout.BatchStride + (long)r * c.YLayout.RowStride;
+                for (int n = 0; n < c.N; n++)
+                {
+                    double sum = bias.Length > 0 ? bias[n] : 0;
+                    for (int k = 0; k < c.K; k++)
+                    {
+                        sum += (double)x[xRow + k] * w[n * c.K + k];
+                    }
+
+                    y[yRow + n] = ReferenceOps.Activate(c.Activation, sum);
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private static Dictionary<string, GemmCase> Build()
+    {
+        var cases = new Dictionary<string, GemmCase>();
+        void Add(string prefix, int rows, int n, int k, Activation activation = Activation.None, bool bias = true, int batch = 1, int xPad = 0, int yPad = 0)
+        {
+            var xl = new RowLayout(batch, rows, k + xPad, (long)rows * (k + xPad) + 3);
+            var yl = new RowLayout(batch, rows, n + yPad, (long)rows * (n + yPad) + 5);
+            if (batch == 1)
+            {
+                xl = xl with { BatchStride = (long)rows * (k + xPad) };
+                yl = yl with { BatchStride = (long)rows * (n + yPad) };
+            }
+
+            string name = $"{prefix} b{batch} m{rows} n{n} k{k} {activation}{(bias ? " bias" : "")}{(xPad + yPad > 0 ? $" pad{xPad}/{yPad}" : "")}";
+            cases[name] = new GemmCase(n, k, xl, yl, activation, bias);
+        }
+
+        Add("small", 1, 1, 1);
+        Add("small", 1, 7, 33, bias: false);
+        Add("small", 3, 5, 8, Activation.Relu);
+        Add("small", 4, 9, 17, Activation.Swish, xPad: 3, yPad: 2);
+        Add("small", 2, 6, 5, Activation.Gelu, batch: 3);
+        Add("small", 17, 3, 2);
+        Add("skinny", 16, 64, 64, Activation.GeluNew);
+        Add("skinny", 12, 871, 64);
+        Add("skinny", 5, 130, 257, Activation.Swish);
+        Add("skinny", 1, 200, 300, Activation.Gelu, bias: false);
+        Add("skinny", 3, 40, 24, batch: 4, xPad: 1, yPad: 7);
+        Add("tiled", 17, 64, 64);
+        Add("tiled", 65, 130, 31, Activation.Relu);
+        Add("tiled", 64, 64, 16, Activation.GeluNew, bias: false);
+        Add("tiled", 100, 257, 100, Activation.Swish, xPad: 5, yPad: 3);
+        Add("tiled", 33, 70, 48, Activation.Gelu, batch: 3, yPad: 11);
+        Add("tiled", 129, 1, 65);
+        return cases;
+    }
+
+    private sealed record GemmCase(int N, int K, RowLayout XLayout, RowLayout YLayout, Activation Activation, bool Bias)
+    {
+        public int XLength => (int)XLayout.RequiredLength(K);
+
+        public int YLength => (int)YLayout.RequiredLength(N);
+    }
+}
