@@ -66,6 +66,19 @@ public sealed unsafe class CudaAccelerator : Accelerator
         }
     }
 
+    /// <summary>
+    /// The kernel compiler this process would use: <c>NVRTC 12.4 (libnvrtc.so.12)</c>, or why there is none (then
+    /// devices are listed and memory works, but no kernel can be launched). Loads NVRTC on first use.
+    /// </summary>
+    public static string CompilerStatus
+    {
+        get
+        {
+            var nvrtc = Nvrtc.TryLoad(out string? problem);
+            return nvrtc is null ? $"nothing: {problem}" : $"NVRTC {nvrtc.Version} ({nvrtc.Path})";
+        }
+    }
+
     /// <summary>The compute capability, e.g. <c>sm_90</c>.</summary>
     public string ComputeCapability => info.ComputeCapability;
 
