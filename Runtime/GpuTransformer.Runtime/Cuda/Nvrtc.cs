@@ -182,6 +182,7 @@ internal sealed unsafe class Nvrtc
     private static Nvrtc? Load(out string? problem)
     {
         var candidates = Candidates();
+        string? incomplete = null;
         foreach (string candidate in candidates)
         {
             bool isPath = candidate.Contains('/', StringComparison.Ordinal) || candidate.Contains('\\', StringComparison.Ordinal);
@@ -198,14 +199,21 @@ internal sealed unsafe class Nvrtc
             var nvrtc = new Nvrtc(library, candidate);
             if (nvrtc.missing.Count > 0)
             {
-                problem = $"{candidate} lacks {string.Join(", ", nvrtc.missing)}";
-                return null;
+                // Something else answering to the name (a stub, a damaged install): try the next candidate.
+                incomplete ??= $"{candidate} lacks {string.Join(", ", nvrtc.missing)}";
+                continue;
             }
 
             int major, minor;
             nvrtc.Version = nvrtc.nvrtcVersion(&major, &minor) == Success ? $"{major}.{minor}" : "unknown";
             problem = null;
             return nvrtc;
+        }
+
+        if (incomplete is not null)
+        {
+            problem = incomplete;
+            return null;
         }
 
         problem = $"NVRTC not found (tried {string.Join(", ", candidates.Where(c => !c.Contains('/', StringComparison.Ordinal)))} and the CUDA toolkit directories; install the CUDA toolkit's NVRTC or set {LibraryVariable})";
