@@ -1,5 +1,6 @@
 using System.Globalization;
 using GpuTransformer.Runtime.Cpu;
+using GpuTransformer.Runtime.Cuda;
 using GpuTransformer.Runtime.Emulator;
 
 namespace GpuTransformer.Runtime;
@@ -11,7 +12,8 @@ namespace GpuTransformer.Runtime;
 /// </summary>
 public static class DeviceCatalog
 {
-    private static readonly IDeviceProvider[] Providers = [];
+    // CUDA first: auto prefers CUDA on an NVIDIA machine that also has an OpenCL driver.
+    private static readonly IDeviceProvider[] Providers = [new CudaProvider()];
 
     /// <summary>The backend names an id may start with.</summary>
     public static IReadOnlyList<string> Backends { get; } = ["cpu", "emulator", "opencl", "cuda"];
