@@ -1,6 +1,7 @@
 using System.Globalization;
 using GpuTransformer.Runtime.Cpu;
 using GpuTransformer.Runtime.Emulator;
+using GpuTransformer.Runtime.OpenCL;
 
 namespace GpuTransformer.Runtime;
 
@@ -11,7 +12,8 @@ namespace GpuTransformer.Runtime;
 /// </summary>
 public static class DeviceCatalog
 {
-    private static readonly IDeviceProvider[] Providers = [];
+    // CUDA before OpenCL, so that auto prefers CUDA on an NVIDIA machine that has both.
+    private static readonly IDeviceProvider[] Providers = [OpenCLProvider.Instance];
 
     /// <summary>The backend names an id may start with.</summary>
     public static IReadOnlyList<string> Backends { get; } = ["cpu", "emulator", "opencl", "cuda"];
@@ -106,6 +108,5 @@ public static class DeviceCatalog
         return new CpuAccelerator();
     }
 
-    // CUDA before OpenCL, so that auto prefers CUDA on an NVIDIA machine that has both.
     private static IEnumerable<IDeviceProvider> AllProviders() => Providers;
 }
