@@ -70,6 +70,9 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
     /// </summary>
     public override int PreferredGroupSize => Math.Min(Description.IsGpu ? 256 : 64, MaxGroupSize);
 
+    /// <summary>CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer the device allows.</summary>
+    public long MaxAllocationBytes => maxAllocationBytes;
+
     /// <summary>The options every program is built with.</summary>
     public string BuildOptions { get; }
 
