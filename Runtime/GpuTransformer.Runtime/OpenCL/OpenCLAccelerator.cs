@@ -277,6 +277,16 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
                     throw new OpenCLException("clCreateKernel", status, $"kernel {kernel.Name} ({kernel.SourceMethod}): the program built for {Id} has no __kernel of that name");
                 }
 
+                try
+                {
+                    CheckArgumentCount(kernel, handle);
+                }
+                catch
+                {
+                    _ = api.ReleaseKernel(handle);
+                    throw;
+                }
+
                 built = new CompiledKernel(program, handle);
                 kernels[kernel] = built;
                 return built;
@@ -286,6 +296,19 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
                 _ = api.ReleaseProgram(program);
                 throw;
             }
+        }
+    }
+
+    // A source that does not follow the calling convention would otherwise fail at some later launch with
+    // CL_INVALID_KERNEL_ARGS or CL_INVALID_ARG_INDEX, far from the cause.
+    private void CheckArgumentCount(KernelDefinition kernel, nint handle)
+    {
+        uint declared;
+        OpenCLApi.Check(api.GetKernelInfo(handle, OpenCLApi.KernelNumArgs, sizeof(uint), &declared, null), "clGetKernelInfo");
+        int expected = kernel.Parameters.Sum(p => p.IsView ? 3 : 1);
+        if (declared != expected)
+        {
+            throw new OpenCLException(string.Create(CultureInfo.InvariantCulture, $"kernel {kernel.Name} ({kernel.SourceMethod}) declares {declared} OpenCL arguments, but its {kernel.Parameters.Count} parameters need {expected} (a view is T* p_base, int p_offset, int p_length; a scalar is one argument)"));
         }
     }
 

@@ -48,6 +48,7 @@ internal sealed unsafe class OpenCLApi
     public const ulong QueueProfilingEnable = 1 << 1;
     public const ulong MemReadWrite = 1 << 0;
     public const uint ProgramBuildLog = 0x1183;
+    public const uint KernelNumArgs = 0x1191;
     public const uint ProfilingCommandStart = 0x1282;
     public const uint ProfilingCommandEnd = 0x1283;
 
@@ -67,6 +68,7 @@ internal sealed unsafe class OpenCLApi
     public readonly delegate* unmanaged<nint, uint, nint*, byte*, nint, nint, int> BuildProgram;
     public readonly delegate* unmanaged<nint, nint, uint, nuint, void*, nuint*, int> GetProgramBuildInfo;
     public readonly delegate* unmanaged<nint, byte*, int*, nint> CreateKernel;
+    public readonly delegate* unmanaged<nint, uint, nuint, void*, nuint*, int> GetKernelInfo;
     public readonly delegate* unmanaged<nint, uint, nuint, void*, int> SetKernelArg;
     public readonly delegate* unmanaged<nint, nint, uint, nuint*, nuint*, nuint*, uint, nint*, nint*, int> EnqueueNDRangeKernel;
     public readonly delegate* unmanaged<nint, int> Flush;
@@ -96,6 +98,7 @@ internal sealed unsafe class OpenCLApi
         BuildProgram = (delegate* unmanaged<nint, uint, nint*, byte*, nint, nint, int>)Export(library, "clBuildProgram");
         GetProgramBuildInfo = (delegate* unmanaged<nint, nint, uint, nuint, void*, nuint*, int>)Export(library, "clGetProgramBuildInfo");
         CreateKernel = (delegate* unmanaged<nint, byte*, int*, nint>)Export(library, "clCreateKernel");
+        GetKernelInfo = (delegate* unmanaged<nint, uint, nuint, void*, nuint*, int>)Export(library, "clGetKernelInfo");
         SetKernelArg = (delegate* unmanaged<nint, uint, nuint, void*, int>)Export(library, "clSetKernelArg");
         EnqueueNDRangeKernel = (delegate* unmanaged<nint, nint, uint, nuint*, nuint*, nuint*, uint, nint*, nint*, int>)Export(library, "clEnqueueNDRangeKernel");
         Flush = (delegate* unmanaged<nint, int>)Export(library, "clFlush");

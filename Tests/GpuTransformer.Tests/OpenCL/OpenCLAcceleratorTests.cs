@@ -201,6 +201,26 @@ public sealed unsafe class OpenCLAcceleratorTests
         }
     }
 
+    /// <summary>Launches from several threads keep their own arguments and the kernel is built once.</summary>
+    [OpenCLFact]
+    public void ConcurrentLaunchesKeepTheirArguments()
+    {
+        using var accelerator = DeviceCatalog.Open("opencl");
+        const int slices = 16;
+        const int slice = 50;
+        using var buffer = accelerator.Upload<float>(new float[slices * slice]);
+        var view = buffer.View;
+        Parallel.For(0, slices, s => Launch(accelerator, AddOne, LaunchDimensions.Covering(slice, 32), view.SubView(s * slice, slice), s + 1f));
+
+        float[] result = buffer.ToArray();
+        for (int i = 0; i < result.Length; i++)
+        {
+            Assert.Equal((i / slice) + 1f, result[i]);
+        }
+
+        Assert.Equal(1, ((OpenCLAccelerator)accelerator).CompiledKernelCount);
+    }
+
     /// <summary>A program that does not compile names the kernel and its C# method and carries the build log.</summary>
     [OpenCLFact]
     public void BuildFailureCarriesTheKernelAndTheLog()
@@ -237,6 +257,26 @@ public sealed unsafe class OpenCLAcceleratorTests
         var e = Assert.Throws<OpenCLException>(() => Launch(accelerator, misnamed, new LaunchDimensions(1, 1), buffer.View, 1f));
         Assert.Equal("CL_INVALID_KERNEL_NAME", e.ErrorName);
         Assert.Contains("not_there", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A source whose arguments do not follow the calling convention is refused when it is built.</summary>
+    [OpenCLFact]
+    public void ArgumentCountIsCheckedAgainstTheConvention()
+    {
+        using var accelerator = DeviceCatalog.Open("opencl");
+        var pointerOnly = new KernelDefinition(
+            "pointer_only",
+            "Tests.PointerOnly",
+            "__kernel void pointer_only(__global float* x, float v) { x[get_global_id(0)] += v; }",
+            "",
+            [new("x", true, KernelElementType.Float32), new("v", false, KernelElementType.Float32)],
+            false,
+            0);
+        using var buffer = accelerator.Allocate<float>(4);
+        var e = Assert.Throws<OpenCLException>(() => Launch(accelerator, pointerOnly, new LaunchDimensions(1, 4), buffer.View, 1f));
+        Assert.Contains("pointer_only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("declares 2 OpenCL arguments", e.Message, StringComparison.Ordinal);
+        Assert.Contains("need 4", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Limits come from the device, and a group over the maximum is refused before reaching the driver.</summary>
