@@ -2,6 +2,7 @@ using System.Globalization;
 using GpuTransformer.Runtime.Cpu;
 using GpuTransformer.Runtime.Cuda;
 using GpuTransformer.Runtime.Emulator;
+using GpuTransformer.Runtime.OpenCL;
 
 namespace GpuTransformer.Runtime;
 
@@ -13,7 +14,7 @@ namespace GpuTransformer.Runtime;
 public static class DeviceCatalog
 {
     // CUDA first: auto prefers CUDA on an NVIDIA machine that also has an OpenCL driver.
-    private static readonly IDeviceProvider[] Providers = [new CudaProvider()];
+    private static readonly IDeviceProvider[] Providers = [new CudaProvider(), OpenCLProvider.Instance];
 
     /// <summary>The backend names an id may start with.</summary>
     public static IReadOnlyList<string> Backends { get; } = ["cpu", "emulator", "opencl", "cuda"];
@@ -108,6 +109,5 @@ public static class DeviceCatalog
         return new CpuAccelerator();
     }
 
-    // CUDA before OpenCL, so that auto prefers CUDA on an NVIDIA machine that has both.
     private static IEnumerable<IDeviceProvider> AllProviders() => Providers;
 }

@@ -26,4 +26,10 @@ public sealed record DeviceDescription
 
     /// <summary>The platform or driver that offers the device, when there is one.</summary>
     public string? Platform { get; init; }
+
+    /// <summary>The largest work-group the device runs, when it reports one (OpenCL, CUDA).</summary>
+    public int? MaxGroupSize { get; init; }
+
+    /// <summary>Group-shared (OpenCL local) memory per group in bytes, when the device reports it (OpenCL, CUDA).</summary>
+    public int? MaxSharedMemoryBytes { get; init; }
 }
