@@ -6,12 +6,33 @@ namespace GpuTransformer.Kernels.Generator;
 /// </summary>
 internal static class CPrelude
 {
-    public const string OpenCL =
+    /// <summary>The prelude for <paramref name="dialect"/> with only the functions <paramref name="body"/> uses (unused static functions draw warnings).</summary>
+    public static string For(CDialect dialect, string body)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string line in (dialect == CDialect.OpenCL ? OpenCL : Cuda).Split('\n'))
+        {
+            int start = line.IndexOf(" gt_", System.StringComparison.Ordinal);
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (start < 0 || body.Contains(line.Substring(start + 1, line.IndexOf('(') - start - 1) + "("))
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private const string OpenCL =
         "#define GT_FN static inline\n" +
         Common;
 
     // NVRTC declares the math functions and __int_as_float itself; a stand-alone compiler needs them declared first.
-    public const string Cuda =
+    private const string Cuda =
         "#define GT_FN static __device__ inline\n" +
         "typedef unsigned int uint;\n" +
         Common;

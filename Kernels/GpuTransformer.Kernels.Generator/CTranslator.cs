@@ -213,7 +213,7 @@ internal sealed class CTranslator
                 ExpressionStatement(expression);
                 break;
             case IfStatementSyntax ifStatement:
-                Line($"if ({Expression(ifStatement.Condition)})");
+                Line($"if ({TopExpression(ifStatement.Condition)})");
                 Embedded(ifStatement.Statement);
                 if (ifStatement.Else is { } elseClause)
                 {
@@ -226,13 +226,13 @@ internal sealed class CTranslator
                 For(forStatement);
                 break;
             case WhileStatementSyntax whileStatement:
-                Line($"while ({Expression(whileStatement.Condition)})");
+                Line($"while ({TopExpression(whileStatement.Condition)})");
                 Loop(whileStatement.Statement);
                 break;
             case DoStatementSyntax doStatement:
                 Line("do");
                 Loop(doStatement.Statement);
-                Line($"while ({Expression(doStatement.Condition)});");
+                Line($"while ({TopExpression(doStatement.Condition)});");
                 break;
             case BreakStatementSyntax:
             case ContinueStatementSyntax:
@@ -317,7 +317,7 @@ internal sealed class CTranslator
             init = string.Join(", ", forStatement.Initializers.Select(TopExpression));
         }
 
-        string condition = forStatement.Condition is null ? "" : Expression(forStatement.Condition);
+        string condition = forStatement.Condition is null ? "" : TopExpression(forStatement.Condition);
         string increment = string.Join(", ", forStatement.Incrementors.Select(TopExpression));
         Line($"for ({init}; {condition}; {increment})");
         loopsWithBarrier.Push(KernelSymbols.ContainsBarrier(forStatement.Statement, model) || (forStatement.Condition is { } c && KernelSymbols.ContainsBarrier(c, model)));
@@ -463,7 +463,7 @@ internal sealed class CTranslator
     {
         var info = model.GetTypeInfo(expression);
         string raw = RawExpression(expression, info.Type);
-        if (info.Type is { } from && info.ConvertedType is { } to && !SymbolEqualityComparer.Default.Equals(from, to) && IsNumeric(from) && IsNumeric(to))
+        if (info.Type is { } from && info.ConvertedType is { } to && !SymbolEqualityComparer.Default.Equals(from, to) && IsNumeric(from) && IsNumeric(to) && to.SpecialType != SpecialType.System_Double)
         {
             return $"(({ScalarType(to, expression)})({raw}))";
         }
@@ -751,16 +751,6 @@ internal sealed class CTranslator
             return "0";
         }
 
-        var arguments = invocation.ArgumentList.Arguments.Select(a => Expression(a.Expression)).ToList();
-        if (KernelSymbols.IsRuntimeType(method.ContainingType, "XMath"))
-        {
-            string? function = MathFunction(method);
-            if (function is not null)
-            {
-                return $"{function}({string.Join(", ", arguments)})";
-            }
-        }
-
         if (KernelSymbols.IsRuntimeType(method.ContainingType, "SharedMemory") || KernelSymbols.IsRuntimeType(method.ContainingType, "LocalMemory"))
         {
             Report(KernelDiagnostics.MemoryAllocation, invocation, Shorten(invocation));
@@ -777,6 +767,12 @@ internal sealed class CTranslator
         {
             Report(method.MethodKind == MethodKind.LocalFunction ? KernelDiagnostics.Linq : KernelDiagnostics.VirtualCall, invocation, Shorten(invocation.Expression));
             return "0";
+        }
+
+        var arguments = invocation.ArgumentList.Arguments.Select(a => Expression(a.Expression)).ToList();
+        if (KernelSymbols.IsRuntimeType(method.ContainingType, "XMath") && MathFunction(method) is { } function)
+        {
+            return $"{function}({string.Join(", ", arguments)})";
         }
 
         if (KernelSymbols.IsKernelHelper(method))

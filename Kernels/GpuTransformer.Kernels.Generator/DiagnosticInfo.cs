@@ -16,6 +16,12 @@ internal sealed record DiagnosticInfo(string Id, string Argument, string FilePat
         return new DiagnosticInfo(descriptor.Id, argument, node.SyntaxTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
     }
 
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, SyntaxToken token, string argument)
+    {
+        var location = token.GetLocation();
+        return new DiagnosticInfo(descriptor.Id, argument, token.SyntaxTree?.FilePath ?? "", location.SourceSpan, location.GetLineSpan().Span);
+    }
+
     public Diagnostic ToDiagnostic() =>
         Diagnostic.Create(KernelDiagnostics.ById(Id), Location.Create(FilePath, Span, LineSpan), Argument);
 }

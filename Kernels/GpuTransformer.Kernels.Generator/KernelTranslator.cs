@@ -25,12 +25,12 @@ internal static class KernelTranslator
         bool allPartial = types.All(t => t.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword)));
         if (!symbol.IsStatic || !symbol.ReturnsVoid || symbol.IsGenericMethod || method.Body is null || !allPartial || types.Any(t => t.IsGenericType))
         {
-            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.KernelShape, method.Identifier.Parent!, symbol.Name));
+            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.KernelShape, method.Identifier, symbol.Name));
         }
 
         if (symbol.Parameters.Length > MaxParameters)
         {
-            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.TooManyParameters, method.ParameterList, symbol.Name));
+            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.TooManyParameters, method.Identifier, symbol.Name));
         }
 
         var parameters = new List<KernelParameterModel>();
@@ -54,7 +54,8 @@ internal static class KernelTranslator
             return Model(symbol, method, types, parameters, entryName, "", "", default, false, 0, null, diagnostics);
         }
 
-        var openCL = new CTranslator(model, CDialect.OpenCL, diagnostics);
+        // A kernel whose signature is wrong is reported once; its body is checked when the signature is fixed.
+        var openCL = new CTranslator(model, CDialect.OpenCL, diagnostics.Count == 0 ? diagnostics : null);
         string openCLFunction = openCL.TranslateKernel(method, symbol, entryName);
         cancellationToken.ThrowIfCancellationRequested();
         var cuda = new CTranslator(model, CDialect.Cuda, null);
@@ -79,10 +80,10 @@ internal static class KernelTranslator
         bool scalars = symbol.Parameters.All(p => p.RefKind == RefKind.None && IsHelperScalar(p.Type)) && (symbol.ReturnsVoid || IsHelperScalar(symbol.ReturnType));
         if (!symbol.IsStatic || symbol.IsGenericMethod || !scalars || (method.Body is null && method.ExpressionBody is null) || symbol.ReturnsByRef)
         {
-            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.HelperShape, method.Identifier.Parent!, symbol.Name));
+            diagnostics.Add(DiagnosticInfo.Create(KernelDiagnostics.HelperShape, method.Identifier, symbol.Name));
         }
 
-        var openCL = new CTranslator(context.SemanticModel, CDialect.OpenCL, diagnostics);
+        var openCL = new CTranslator(context.SemanticModel, CDialect.OpenCL, diagnostics.Count == 0 ? diagnostics : null);
         string openCLFunction = openCL.TranslateHelper(method, symbol, out string openCLPrototype);
         cancellationToken.ThrowIfCancellationRequested();
         var cuda = new CTranslator(context.SemanticModel, CDialect.Cuda, null);

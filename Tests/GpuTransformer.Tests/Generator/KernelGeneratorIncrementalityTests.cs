@@ -1,0 +1,57 @@
+using GpuTransformer.Kernels.Generator;
+using GpuTransformer.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+
+namespace GpuTransformer.Tests.Generator;
+
+/// <summary>
+/// The generator is incremental: an edit that does not change a kernel (a comment) leaves every translation step's
+/// output cached or unchanged and re-emits no source, while an edit to a kernel body re-translates that kernel.
+/// </summary>
+public sealed class KernelGeneratorIncrementalityTests
+{
+    [Fact]
+    public void CommentEditLeavesTheStepsCached()
+    {
+        string source = File.ReadAllText(TestData.File("generator", "SampleKernels.cs"));
+        var first = GeneratorHarness.Generate(GeneratorHarness.Compile(source), GeneratorHarness.NewDriver());
+        string edited = source.Replace("float sum = 0f;", "float sum = 0f; // a comment that changes nothing", StringComparison.Ordinal);
+        Assert.NotEqual(source, edited);
+        var second = GeneratorHarness.Generate(Replace(first.Compilation, edited), first.Driver);
+
+        var result = second.Driver.GetRunResult().Results.Single();
+        foreach (string step in new[] { KernelGenerator.KernelStep, KernelGenerator.HelperStep })
+        {
+            var outputs = result.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
+            Assert.NotEmpty(outputs);
+            Assert.All(outputs, o => Assert.Contains(o.Reason, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+        }
+
+        var emitted = result.TrackedOutputSteps.SelectMany(p => p.Value).SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(emitted);
+        Assert.All(emitted, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Equal(first.Sources, second.Sources);
+    }
+
+    [Fact]
+    public void BodyEditRetranslatesTheKernel()
+    {
+        string source = File.ReadAllText(TestData.File("generator", "SampleKernels.cs"));
+        var first = GeneratorHarness.Generate(GeneratorHarness.Compile(source), GeneratorHarness.NewDriver());
+        string edited = source.Replace("y[i] = Soft(kind, x[i] * factor);", "y[i] = Soft(kind, x[i] + factor);", StringComparison.Ordinal);
+        var second = GeneratorHarness.Generate(Replace(first.Compilation, edited), first.Driver);
+
+        var outputs = second.Driver.GetRunResult().Results.Single().TrackedSteps[KernelGenerator.KernelStep].SelectMany(s => s.Outputs).ToList();
+        Assert.Contains(outputs, o => o.Reason == IncrementalStepRunReason.Modified);
+        string scale = second.Sources.Single(p => p.Key.EndsWith("Scale.g.cs", StringComparison.Ordinal)).Value;
+        Assert.Contains("(x_[i_] + factor_)", scale, StringComparison.Ordinal);
+    }
+
+    private static CSharpCompilation Replace(CSharpCompilation compilation, string source)
+    {
+        var old = compilation.SyntaxTrees.Single();
+        return compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(source, (CSharpParseOptions)old.Options, old.FilePath));
+    }
+}
