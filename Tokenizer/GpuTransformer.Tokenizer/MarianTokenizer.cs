@@ -9,7 +9,7 @@ namespace GpuTransformer.Tokenizer;
 /// language code is one token, the rest is segmented by the source (or target) SentencePiece model and mapped
 /// through <c>vocab.json</c>, and <c>&lt;/s&gt;</c> is appended. Decoding maps ids through the target vocabulary.
 /// </summary>
-public sealed class MarianTokenizer
+public sealed class MarianTokenizer : ISeq2SeqTokenizer
 {
     private const string SpaceSymbol = "\u2581";
 
@@ -160,6 +160,21 @@ public sealed class MarianTokenizer
         CleanUpTokenizationSpaces = cleanUp;
     }
 
+    /// <inheritdoc/>
+    public string TokenizerClass => "MarianTokenizer";
+
+    /// <inheritdoc/>
+    public int Count => Math.Max(_sourceVocab.Count, _addedTokensById.Count == 0 ? 0 : _addedTokensById.Keys.Max() + 1);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> LanguageCodes => [];
+
+    /// <inheritdoc/>
+    public string? SourceLanguage => null;
+
+    /// <inheritdoc/>
+    public string? TargetLanguage => null;
+
     /// <summary>The SentencePiece model that segments source text (<c>source.spm</c>).</summary>
     public SentencePieceModel SourceModel { get; }
 
@@ -265,6 +280,23 @@ public sealed class MarianTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         return EncodeBatch(texts, maxLength);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>OPUS-MT models choose the target language with a <c>&gt;&gt;xx&lt;&lt;</c> token in the text, not here.</remarks>
+    public ISeq2SeqTokenizer WithLanguages(string? sourceLanguage, string? targetLanguage) =>
+        sourceLanguage is null && targetLanguage is null
+            ? this
+            : throw new ArgumentException("MarianTokenizer has no language codes; multilingual OPUS-MT models take a '>>xx<<' token at the start of the text.", sourceLanguage is null ? nameof(targetLanguage) : nameof(sourceLanguage));
+
+    /// <inheritdoc/>
+    public int GetLanguageId(string language) =>
+        throw new ArgumentException("MarianTokenizer has no language codes.", nameof(language));
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Tokenize(string text) => TokenizeSource(text);
+
+    /// <inheritdoc/>
+    string ISeq2SeqTokenizer.Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens) => Decode(ids, skipSpecialTokens);
 
     /// <summary>
     /// Turns ids into text as Hugging Face's <c>decode</c>: ids map to tokens through the target vocabulary, runs
