@@ -57,6 +57,12 @@ public interface ISeq2SeqTokenizer
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
     IReadOnlyList<string> Tokenize(string text);
 
+    /// <summary>The encoder input ids of a text, as <c>tokenizer(text).input_ids</c> (no truncation).</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The ids.</returns>
+    /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
+    int[] EncodeSource(string text);
+
     /// <summary>
     /// The encoder input ids of a text, as <c>tokenizer(text, truncation=True, max_length=maxLength).input_ids</c>:
     /// special tokens (and the source language code) are kept when truncating.
@@ -73,6 +79,17 @@ public interface ISeq2SeqTokenizer
     /// <returns>The ids.</returns>
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
     int[] EncodeTarget(string text);
+
+    /// <summary>
+    /// The label ids of a target text, as <c>tokenizer(text_target=text, truncation=True, max_length=maxLength)</c>:
+    /// special tokens (and the target language code) are kept when truncating.
+    /// </summary>
+    /// <param name="text">The target text.</param>
+    /// <param name="maxLength">The most ids to return; <see cref="int.MaxValue"/> for no limit.</param>
+    /// <param name="truncated">Whether tokens were dropped.</param>
+    /// <returns>The ids.</returns>
+    /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
+    int[] EncodeTarget(string text, int maxLength, out bool truncated);
 
     /// <summary>Encodes source texts into a right-padded batch with an attention mask.</summary>
     /// <param name="texts">The texts.</param>

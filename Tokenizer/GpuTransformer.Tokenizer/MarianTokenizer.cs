@@ -263,6 +263,19 @@ public sealed class MarianTokenizer : ISeq2SeqTokenizer
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
     public int[] EncodeTarget(string text) => Encode(text, TargetModel, _targetVocab, int.MaxValue, out _);
 
+    /// <summary>The label ids of a target text, truncated to <paramref name="maxLength"/> with <c>&lt;/s&gt;</c> kept.</summary>
+    /// <param name="text">The target text.</param>
+    /// <param name="maxLength">The most ids to return, <c>&lt;/s&gt;</c> included; at least 1.</param>
+    /// <param name="truncated">Whether tokens were dropped.</param>
+    /// <returns>The ids.</returns>
+    /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is less than 1.</exception>
+    public int[] EncodeTarget(string text, int maxLength, out bool truncated)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        return Encode(text, TargetModel, _targetVocab, maxLength, out truncated);
+    }
+
     /// <summary>Encodes source texts into a right-padded batch without truncation.</summary>
     /// <param name="texts">The texts.</param>
     /// <returns>The padded batch.</returns>

@@ -128,10 +128,7 @@ public abstract class PreTrainedTokenizer : ISeq2SeqTokenizer
         return tokens;
     }
 
-    /// <summary>The encoder input ids of a text without truncation.</summary>
-    /// <param name="text">The text.</param>
-    /// <returns>The ids.</returns>
-    /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
+    /// <inheritdoc/>
     public int[] EncodeSource(string text) => Encode(text, target: false, int.MaxValue, out _);
 
     /// <inheritdoc/>
@@ -143,6 +140,13 @@ public abstract class PreTrainedTokenizer : ISeq2SeqTokenizer
 
     /// <inheritdoc/>
     public int[] EncodeTarget(string text) => Encode(text, target: true, int.MaxValue, out _);
+
+    /// <inheritdoc/>
+    public int[] EncodeTarget(string text, int maxLength, out bool truncated)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        return Encode(text, target: true, maxLength, out truncated);
+    }
 
     /// <inheritdoc/>
     public EncodedBatch EncodeSourceBatch(IReadOnlyList<string> texts, int maxLength)

@@ -8,8 +8,8 @@ namespace GpuTransformer.Tests.EndToEnd;
 /// <summary>Text in, text out through the public API: tokenizer, model, search and decoding together against HF.</summary>
 public sealed class TranslatorGoldenTests
 {
-    /// <summary>Every Marian fixture.</summary>
-    public static TheoryData<string> Fixtures() => new(TestData.MarianFixtures);
+    /// <summary>Every fixture of every family: text in goes through each family's own tokenizer.</summary>
+    public static TheoryData<string> Fixtures() => new(TestData.AllFixtures);
 
     /// <summary>Each case's source text gives HF's ids, texts and beam scores for every generate run.</summary>
     [Theory]
