@@ -105,6 +105,12 @@ public abstract class PreTrainedTokenizer : ISeq2SeqTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         Utf8Util.ValidateUtf16(text, nameof(text));
+        return TokenizeText(text);
+    }
+
+    /// <summary>HF's <c>PreTrainedTokenizer.tokenize</c> on valid text; families that override <c>tokenize</c> wrap it.</summary>
+    private protected virtual IReadOnlyList<string> TokenizeText(string text)
+    {
         text = PrepareForTokenization(text);
         var chunks = SplitOnAddedTokens(text);
         var tokens = new List<string>();

@@ -182,6 +182,22 @@ public sealed class SentencePieceModel
         return new SentencePieceModel(SentencePieceModelProto.Parse(data, sourceName), sourceName);
     }
 
+    /// <summary>
+    /// Loads a model file with <c>add_dummy_prefix</c> switched off, as transformers' non-legacy T5/Llama
+    /// tokenizers rewrite the model before loading it.
+    /// </summary>
+    internal static SentencePieceModel LoadWithoutDummyPrefix(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"SentencePiece model '{path}' does not exist.", path);
+        }
+
+        var proto = SentencePieceModelProto.Parse(File.ReadAllBytes(path), path);
+        proto.Normalizer.AddDummyPrefix = false;
+        return new SentencePieceModel(proto, path);
+    }
+
     /// <summary>Loads a model from a stream holding a serialized <c>ModelProto</c>.</summary>
     /// <param name="stream">The stream; read to its end, not disposed.</param>
     /// <param name="sourceName">Name used in error messages.</param>

@@ -1,24 +1,24 @@
 namespace GpuTransformer.Tokenizer;
 
 /// <summary>
-/// Hugging Face's slow <c>T5Tokenizer</c> (transformers 4.43, <c>legacy=True</c> as T5 and Flan-T5 checkpoints
-/// load): <c>spiece.model</c>, the sentinels <c>&lt;extra_id_0&gt;</c>..<c>&lt;extra_id_N&gt;</c> counted down from
+/// Hugging Face's slow <c>T5Tokenizer</c> (transformers 4.43; <c>legacy</c> true, as T5 and Flan-T5 checkpoints
+/// load, or false as newer configs ask): <c>spiece.model</c>, the sentinels <c>&lt;extra_id_0&gt;</c>..<c>&lt;extra_id_N&gt;</c> counted down from
 /// the end of the vocabulary and kept whole in the text, <c>&lt;/s&gt;</c> appended.
 /// </summary>
 public sealed class T5Tokenizer : PreTrainedTokenizer
 {
     private readonly SentencePieceModel _spm;
     private readonly bool _addPrefixSpace;
+    private readonly bool _legacy;
+    private readonly int _unkTokenLength;
 
     private T5Tokenizer(string directory)
         : base(directory)
     {
         var config = TokenizerConfig.Load(directory);
-        _spm = SentencePieceModel.Load(Path.Combine(directory, "spiece.model"));
-        if (!config.GetBool("legacy", true))
-        {
-            throw new NotSupportedException($"T5Tokenizer with \"legacy\": false in '{config.ConfigPath}' is not supported; only the legacy behaviour of T5/Flan-T5 checkpoints is.");
-        }
+        _legacy = config.GetBool("legacy", true);
+        string spmPath = Path.Combine(directory, "spiece.model");
+        _spm = _legacy ? SentencePieceModel.Load(spmPath) : SentencePieceModel.LoadWithoutDummyPrefix(spmPath);
 
         _addPrefixSpace = config.GetBool("add_prefix_space", true);
         int extraIds = config.GetInt("extra_ids", 100);
@@ -43,6 +43,7 @@ public sealed class T5Tokenizer : PreTrainedTokenizer
             ["pad_token"] = config.SpecialToken("pad_token", "<pad>"),
         };
         InitializeSpecialTokens(config, specials, additional, defaults);
+        _unkTokenLength = _spm.EncodeAsPieces(UnkToken).Count;
     }
 
     /// <inheritdoc/>
@@ -60,7 +61,6 @@ public sealed class T5Tokenizer : PreTrainedTokenizer
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException"><c>spiece.model</c> is missing.</exception>
     /// <exception cref="TokenizerFormatException">A tokenizer file is corrupt.</exception>
-    /// <exception cref="NotSupportedException">The config asks for <c>legacy: false</c>.</exception>
     public static T5Tokenizer Load(string modelDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
@@ -72,7 +72,40 @@ public sealed class T5Tokenizer : PreTrainedTokenizer
         return new T5Tokenizer(modelDirectory);
     }
 
-    private protected override void TokenizeChunk(string chunk, List<string> tokens) => tokens.AddRange(_spm.EncodeAsPieces(chunk));
+    /// <summary>
+    /// The non-legacy behaviour (<c>T5Tokenizer.tokenize</c>): U+2581 in the text counts as a space, one U+2581 is put
+    /// in front instead of SentencePiece's dummy prefix, and a lone leading U+2581 before a special token is dropped.
+    /// </summary>
+    private protected override IReadOnlyList<string> TokenizeText(string text)
+    {
+        if (_legacy || text.Length == 0)
+        {
+            return base.TokenizeText(text);
+        }
+
+        text = text.Replace('\u2581', ' ');
+        if (_addPrefixSpace)
+        {
+            text = "\u2581" + text;
+        }
+
+        var tokens = base.TokenizeText(text);
+        return tokens.Count > 1 && tokens[0] == "\u2581" && IsSpecialToken(tokens[1]) ? tokens.Skip(1).ToList() : tokens;
+    }
+
+    private protected override void TokenizeChunk(string chunk, List<string> tokens)
+    {
+        if (_legacy || !(chunk.StartsWith('\u2581') || chunk.StartsWith(' ')))
+        {
+            tokens.AddRange(_spm.EncodeAsPieces(chunk));
+            return;
+        }
+
+        // Without the dummy prefix SentencePiece would treat a leading U+2581 as the start of the text; HF encodes
+        // the unknown token's text in front and cuts its pieces off again.
+        var pieces = _spm.EncodeAsPieces(UnkToken + chunk);
+        tokens.AddRange(pieces.Count >= _unkTokenLength ? pieces.Skip(_unkTokenLength) : pieces);
+    }
 
     private protected override int TokenToIdCore(string token) => _spm.PieceToId(token);
 

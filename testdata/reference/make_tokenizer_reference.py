@@ -2,13 +2,14 @@
 """Reference ids and decoded texts of the Hugging Face *slow* tokenizers for the seq2seq family fixtures.
 
 Run from the repository root (same environment as make_family_goldens.py: transformers v4.43.4, Debian's
-python3-sentencepiece 0.1.97, no Rust `tokenizers`):
+python3-sentencepiece 0.1.97, no Rust `tokenizers`; python3-protobuf for T5's legacy=False, which rewrites the
+SentencePiece model through protobuf):
 
     export TRANSFORMERS_SRC=/path/to/transformers HF_HUB_SRC=/path/to/huggingface_hub PYTHONDONTWRITEBYTECODE=1
     /usr/bin/python3 testdata/reference/make_tokenizer_reference.py /path/to/shared/data/multi30k
 
 Writes testdata/tokenizer/hf_<fixture>_<set>.json for the fixtures tiny-bart, tiny-t5, tiny-mbart, tiny-m2m100,
-tiny-nllb and tiny-pegasus and the sets flickr2016en (the 1000 lines of Multi30k test_2016_flickr.en.gz; German
+tiny-nllb, tiny-pegasus and tiny-t5-nonlegacy (tiny-t5 loaded with legacy=False) and the sets flickr2016en (the 1000 lines of Multi30k test_2016_flickr.en.gz; German
 lines as targets), and edge (testdata/tokenizer/edge_cases.json plus family_edge_cases below). Per line:
   text, tokens = tokenizer.tokenize(text), input_ids = tokenizer(text).input_ids (source side, src_lang),
   labels = tokenizer(text_target=text).input_ids (target side, tgt_lang),
@@ -40,7 +41,11 @@ TOKENIZERS = {
     "tiny-m2m100": (M2M100Tokenizer, {"src_lang": "en", "tgt_lang": "de"}),
     "tiny-nllb": (NllbTokenizer, {"src_lang": "eng_Latn", "tgt_lang": "deu_Latn"}),
     "tiny-pegasus": (PegasusTokenizer, {}),
+    # tiny-t5's files loaded with legacy=False (the behaviour newer T5 configs ask for).
+    "tiny-t5-nonlegacy": (T5Tokenizer, {"legacy": False}),
 }
+
+FOLDERS = {"tiny-t5-nonlegacy": "tiny-t5"}
 
 # Inputs that touch the families' own special tokens and added-token rules (lstrip/rstrip, sentinels, language
 # codes written in the text, Pegasus masks), on top of the SentencePiece edge cases.
@@ -113,7 +118,7 @@ def main():
     only = sys.argv[2:] or list(TOKENIZERS)
     for fixture in only:
         cls, kwargs = TOKENIZERS[fixture]
-        tok = cls.from_pretrained(root / "testdata" / fixture, **kwargs)
+        tok = cls.from_pretrained(root / "testdata" / FOLDERS.get(fixture, fixture), **kwargs)
         make(tok, fixture, "flickr2016en", en, de, out_dir)
         make(tok, fixture, "edge", edge, edge, out_dir)
 

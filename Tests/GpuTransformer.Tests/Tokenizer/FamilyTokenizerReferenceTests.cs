@@ -11,7 +11,7 @@ namespace GpuTransformer.Tests.Tokenizer;
 /// </summary>
 public sealed class FamilyTokenizerReferenceTests
 {
-    public static readonly string[] Fixtures = ["tiny-bart", "tiny-t5", "tiny-mbart", "tiny-m2m100", "tiny-nllb", "tiny-pegasus"];
+    public static readonly string[] Fixtures = ["tiny-bart", "tiny-t5", "tiny-mbart", "tiny-m2m100", "tiny-nllb", "tiny-pegasus", "tiny-t5-nonlegacy"];
 
     public static TheoryData<string, string> Files()
     {
@@ -30,7 +30,8 @@ public sealed class FamilyTokenizerReferenceTests
     public void IdsAndDecodeMatchHuggingFace(string fixture, string set)
     {
         using var doc = TokenizerTestData.Json($"testdata/tokenizer/hf_{fixture}_{set}.json");
-        var tokenizer = (PreTrainedTokenizer)AutoTokenizer.Load(TokenizerTestData.PathOf($"testdata/{fixture}"));
+        using var temp = new Support.TempDirectory();
+        var tokenizer = (PreTrainedTokenizer)AutoTokenizer.Load(FixtureFolder(fixture, temp));
         Assert.Equal(doc.RootElement.GetProperty("tokenizer_class").GetString(), tokenizer.TokenizerClass);
         Assert.Equal(TokenizerTestData.Ints(doc.RootElement.GetProperty("all_special_ids")).Order(), tokenizer.AllSpecialIds.Order());
         var failures = new List<string>();
@@ -63,5 +64,21 @@ public sealed class FamilyTokenizerReferenceTests
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(set == "edge" ? 58 : 1000, line);
+    }
+
+    /// <summary>The fixture's folder; tiny-t5-nonlegacy is tiny-t5 with <c>"legacy": false</c> in its tokenizer config.</summary>
+    private static string FixtureFolder(string fixture, Support.TempDirectory temp)
+    {
+        if (fixture != "tiny-t5-nonlegacy")
+        {
+            return TokenizerTestData.PathOf($"testdata/{fixture}");
+        }
+
+        string dir = temp.CopyOf(TokenizerTestData.PathOf("testdata/tiny-t5"));
+        string config = Path.Combine(dir, "tokenizer_config.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        root["legacy"] = false;
+        File.WriteAllText(config, root.ToJsonString());
+        return dir;
     }
 }
