@@ -5,7 +5,9 @@ namespace GpuTransformer.Tokenizer;
 /// <summary>
 /// Chooses and loads the tokenizer of a Hugging Face model folder: by <c>tokenizer_class</c> in
 /// <c>tokenizer_config.json</c> when it names one this library has, else by <c>model_type</c> in
-/// <c>config.json</c>, else by the tokenizer files present.
+/// <c>config.json</c>, else by the tokenizer files present. The slow tokenizer's files are preferred (they are
+/// what the goldens are made with); a folder that has only a fast <c>tokenizer.json</c> gets a
+/// <see cref="TokenizerJsonTokenizer"/>.
 /// </summary>
 public static class AutoTokenizer
 {
@@ -14,7 +16,7 @@ public static class AutoTokenizer
         ["MarianTokenizer", "BartTokenizer", "RobertaTokenizer", "T5Tokenizer", "MBartTokenizer", "MBart50Tokenizer", "M2M100Tokenizer", "NllbTokenizer", "PegasusTokenizer"];
 
     private static readonly string[] LookedFor =
-        ["tokenizer_config.json (tokenizer_class)", "config.json (model_type)", "source.spm + target.spm + vocab.json (Marian)", "vocab.json + merges.txt (BART)", "spiece.model (T5)", "sentencepiece.bpe.model (mBART / NLLB; with vocab.json: M2M100)"];
+        ["tokenizer_config.json (tokenizer_class)", "config.json (model_type)", "source.spm + target.spm + vocab.json (Marian)", "vocab.json + merges.txt (BART)", "spiece.model (T5)", "sentencepiece.bpe.model (mBART / NLLB; with vocab.json: M2M100)", "tokenizer.json (fast tokenizer; byte-level BPE)"];
 
     /// <summary>Loads the tokenizer of a model folder.</summary>
     /// <param name="modelDirectory">The folder.</param>
@@ -36,6 +38,11 @@ public static class AutoTokenizer
         if (tokenizerClass is not null)
         {
             string name = tokenizerClass.EndsWith("Fast", StringComparison.Ordinal) ? tokenizerClass[..^4] : tokenizerClass;
+            if (OnlyFastFiles(name, modelDirectory))
+            {
+                return TokenizerJsonTokenizer.Load(modelDirectory);
+            }
+
             if (LoadByClass(name, modelDirectory) is { } byClass)
             {
                 return byClass;
@@ -63,6 +70,11 @@ public static class AutoTokenizer
             : Has("sentencepiece.bpe.model") ? (Has("vocab.json") ? "M2M100Tokenizer" : "MBartTokenizer")
             : Has("spiece.model") ? "T5Tokenizer"
             : null;
+        if ((chosen is null || OnlyFastFiles(chosen, modelDirectory)) && Has("tokenizer.json"))
+        {
+            return TokenizerJsonTokenizer.Load(modelDirectory);
+        }
+
         if (chosen is null)
         {
             throw new FileNotFoundException(
@@ -71,6 +83,20 @@ public static class AutoTokenizer
         }
 
         return LoadByClass(chosen, modelDirectory)!;
+    }
+
+    /// <summary>Whether the slow tokenizer's main file is absent but a <c>tokenizer.json</c> is there.</summary>
+    private static bool OnlyFastFiles(string name, string directory)
+    {
+        string? slowFile = name switch
+        {
+            "MarianTokenizer" => "source.spm",
+            "BartTokenizer" or "RobertaTokenizer" or "GPT2Tokenizer" => "merges.txt",
+            "T5Tokenizer" or "PegasusTokenizer" => "spiece.model",
+            "MBartTokenizer" or "MBart50Tokenizer" or "M2M100Tokenizer" or "NllbTokenizer" => "sentencepiece.bpe.model",
+            _ => null,
+        };
+        return (slowFile is null || !File.Exists(Path.Combine(directory, slowFile))) && File.Exists(Path.Combine(directory, "tokenizer.json"));
     }
 
     private static ISeq2SeqTokenizer? LoadByClass(string name, string directory) => name switch

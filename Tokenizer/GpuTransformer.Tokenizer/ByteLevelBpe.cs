@@ -43,6 +43,16 @@ internal sealed class ByteLevelBpe
         }
     }
 
+    /// <summary>Merges given as pairs in rank order (a <c>tokenizer.json</c> BPE model).</summary>
+    public ByteLevelBpe(IEnumerable<(string First, string Second)> merges)
+    {
+        int rank = 0;
+        foreach (var pair in merges)
+        {
+            _ranks.TryAdd(pair, rank++);
+        }
+    }
+
     /// <summary>Maps UTF-8 bytes to the printable stand-ins the vocabulary is written in.</summary>
     public static string BytesToSymbols(ReadOnlySpan<byte> bytes)
     {
