@@ -28,6 +28,13 @@ public static class InfoCommand
         stdout.WriteLine($"activation:      {i.Activation}");
         stdout.WriteLine($"vocab:           {i.SourceVocabSize} source, {i.TargetVocabSize} target");
         stdout.WriteLine($"max_positions:   {i.MaxPositions}");
+        var tokenizer = translator.Tokenizer;
+        stdout.WriteLine($"tokenizer:       {tokenizer.TokenizerClass} ({tokenizer.Count} ids)");
+        if (tokenizer.LanguageCodes.Count > 0)
+        {
+            stdout.WriteLine($"languages:       {tokenizer.LanguageCodes.Count} (source {tokenizer.SourceLanguage ?? "-"}, target {tokenizer.TargetLanguage ?? "-"}): {string.Join(" ", tokenizer.LanguageCodes)}");
+        }
+
         stdout.WriteLine(string.Format(inv, "parameters:      {0:N0}", i.Parameters));
         stdout.Flush();
         return 0;

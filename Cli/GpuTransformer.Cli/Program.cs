@@ -10,14 +10,17 @@ commands:
   {1}
   {2}
   {3}
+  {4}
 
 With no --model, the bundled English-to-German model models/multi30k-en-de-small is used.
 Input is one sentence per line (positional TEXT arguments, --input FILE, or standard input).
+Multilingual models (mBART, M2M100, NLLB) take --src-lang / --tgt-lang (e.g. en_XX / de_DE, en / de,
+eng_Latn / deu_Latn); the tokenizer config's src_lang / tgt_lang are the defaults.
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage));
+    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TranslateCommand.GenerateUsage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage));
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -26,7 +29,7 @@ try
     var rest = args.Skip(1);
     return args[0] switch
     {
-        "translate" => TranslateCommand.Run(new CommandArguments(rest)),
+        "translate" or "generate" => TranslateCommand.Run(new CommandArguments(rest)),
         "tokenize" => TokenizeCommand.Run(new CommandArguments(rest, "pieces")),
         "info" => InfoCommand.Run(new CommandArguments(rest)),
         "devices" => DevicesCommand.Run(new CommandArguments(rest)),

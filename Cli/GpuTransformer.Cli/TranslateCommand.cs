@@ -6,11 +6,17 @@ using GpuTransformer.Model.Generation;
 
 namespace GpuTransformer.Cli;
 
-/// <summary><c>translate</c>: one output line per input line, in order, as text or JSON lines.</summary>
+/// <summary>
+/// <c>translate</c> (and its alias <c>generate</c>, for summarisation and T5 prompts): one output line per input line,
+/// in order, as text or JSON lines.
+/// </summary>
 public static class TranslateCommand
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--batch-size N] [--threads N] [--format text|jsonl] [--input FILE] [--output FILE]";
+    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--src-lang CODE] [--tgt-lang CODE] [--batch-size N] [--threads N] [--format text|jsonl] [--input FILE] [--output FILE]";
+
+    /// <summary>The usage line of the <c>generate</c> alias.</summary>
+    public const string GenerateUsage = "generate [TEXT...] (same options as translate; for summarisation and T5 prompts)";
 
     /// <summary>Runs the command.</summary>
     public static int Run(CommandArguments args, TextReader? stdin = null, TextWriter? stdout = null, TextWriter? stderr = null)
@@ -37,6 +43,8 @@ public static class TranslateCommand
             },
             NoRepeatNgramSize = args.Int("no-repeat-ngram", 0),
         };
+        string? sourceLanguage = args.String("src-lang");
+        string? targetLanguage = args.String("tgt-lang");
         string? input = args.String("input");
         string? output = args.String("output");
         args.EnsureAllUsed();
@@ -46,6 +54,8 @@ public static class TranslateCommand
             Device = device,
             Threads = threads,
             MaxBatchSize = batchSize,
+            SourceLanguage = sourceLanguage,
+            TargetLanguage = targetLanguage,
             Warning = message => stderr.WriteLine("warning: " + message),
         });
         using var writer = stdout is null ? LineSource.OpenOutput(output) : null;

@@ -10,8 +10,9 @@ using GpuTransformer.Tokenizer;
 namespace GpuTransformer.Model;
 
 /// <summary>
-/// Translates text with a Hugging Face Marian/OPUS-MT model folder (config.json, model.safetensors or
-/// pytorch_model.bin, source.spm, target.spm, vocab.json), giving exactly the tokens <c>MarianMTModel.generate</c> gives.
+/// Translates (or, for summarisation and T5 prompts, generates) text with a Hugging Face encoder-decoder model folder
+/// (config.json, model.safetensors or pytorch_model.bin, tokenizer files) of the Marian, BART, mBART, T5, M2M100,
+/// NLLB or Pegasus family, giving exactly the tokens the model's <c>generate</c> gives in Hugging Face.
 /// </summary>
 /// <example>
 /// <code>
@@ -41,13 +42,15 @@ public sealed class Translator : IDisposable
         warn = options.Warning ?? (message => Trace.TraceWarning(message));
         ModelDirectory = directory;
         Config = ModelConfig.Load(directory);
-        Tokenizer = MarianTokenizer.Load(directory);
-        if (Tokenizer.SourceVocabSize > Config.VocabSize || Tokenizer.TargetVocabSize > Config.DecoderVocabSize)
+        Tokenizer = AutoTokenizer.Load(directory).WithLanguages(options.SourceLanguage, options.TargetLanguage);
+        if (Tokenizer is MarianTokenizer marian
+            ? marian.SourceVocabSize > Config.VocabSize || marian.TargetVocabSize > Config.DecoderVocabSize
+            : Tokenizer.Count > Config.VocabSize)
         {
             throw new ModelFormatException(
-                Path.Combine(directory, "vocab.json"),
+                directory,
                 "vocab",
-                $"the tokenizer has {Tokenizer.SourceVocabSize}/{Tokenizer.TargetVocabSize} source/target ids but config.json's vocab_size/decoder_vocab_size are {Config.VocabSize}/{Config.DecoderVocabSize}");
+                $"the tokenizer ({Tokenizer.TokenizerClass}) has {Tokenizer.Count} ids but config.json's vocab_size/decoder_vocab_size are {Config.VocabSize}/{Config.DecoderVocabSize}");
         }
 
         GenerationDefaults = GenerationConfig.Load(directory, Config);
@@ -83,8 +86,8 @@ public sealed class Translator : IDisposable
     /// <summary>The model's generation defaults (generation_config.json, else config.json).</summary>
     public GenerationConfig GenerationDefaults { get; }
 
-    /// <summary>The tokenizer.</summary>
-    public MarianTokenizer Tokenizer { get; }
+    /// <summary>The tokenizer (chosen by <see cref="AutoTokenizer"/>), set to the options' languages.</summary>
+    public ISeq2SeqTokenizer Tokenizer { get; }
 
     /// <summary>Architecture, sizes and parameter count.</summary>
     public ModelInfo Info { get; }
@@ -96,7 +99,7 @@ public sealed class Translator : IDisposable
     public static IReadOnlyList<string> AvailableDevices => DeviceCatalog.Enumerate().Select(d => d.Id).ToArray();
 
     /// <summary>Loads a model folder.</summary>
-    /// <param name="modelDirectory">A Hugging Face Marian model folder.</param>
+    /// <param name="modelDirectory">A Hugging Face model folder of a supported family.</param>
     /// <param name="options">Device and threading; null for defaults.</param>
     /// <returns>A translator; dispose it when done.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
@@ -104,6 +107,8 @@ public sealed class Translator : IDisposable
     /// <exception cref="ModelFormatException">A file is malformed; the message names the file and field.</exception>
     /// <exception cref="TokenizerFormatException">A tokenizer file is malformed.</exception>
     /// <exception cref="NotSupportedException">The model_type, an option of it, or the device is not supported.</exception>
+    /// <exception cref="ArgumentException">A language in <paramref name="options"/> is not one of the model's codes
+    /// (the message lists them), or the model has no languages.</exception>
     public static Translator Create(string modelDirectory, TranslatorOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
@@ -136,7 +141,8 @@ public sealed class Translator : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(texts);
-        var settings = GenerationSettings.Resolve(GenerationDefaults, options);
+        var tokenizer = TokenizerFor(options);
+        var settings = ResolveSettings(tokenizer, options);
         if (settings.MaxLength > Config.MaxPositionEmbeddings)
         {
             throw new ArgumentException($"max_new_tokens {settings.MaxLength - 1} needs {settings.MaxLength} decoder positions but the model has max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(options));
@@ -150,7 +156,7 @@ public sealed class Translator : IDisposable
             string text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null");
             try
             {
-                encoded[i] = Tokenizer.EncodeSource(text, MaxInputTokens, out truncated[i]);
+                encoded[i] = tokenizer.EncodeSource(text, MaxInputTokens, out truncated[i]);
             }
             catch (ArgumentException e)
             {
@@ -176,7 +182,7 @@ public sealed class Translator : IDisposable
                 int i = batch[b];
                 results[i] = new TranslationResult(
                     texts[i],
-                    hypotheses[b].Select(h => new Hypothesis(Tokenizer.Decode(h.Ids, skipSpecialTokens: true), h.Ids, h.Score)).ToArray(),
+                    hypotheses[b].Select(h => new Hypothesis(tokenizer.Decode(h.Ids, skipSpecialTokens: true), h.Ids, h.Score)).ToArray(),
                     truncated[i]);
             }
         }
@@ -188,7 +194,7 @@ public sealed class Translator : IDisposable
     /// <param name="source">The source text.</param>
     /// <param name="target">The target text, tokenized as HF tokenizes labels (<c>text_target=</c>).</param>
     /// <returns>The target ids and each one's log-probability.</returns>
-    /// <exception cref="ArgumentException">A text is not valid UTF-16 or is longer than the model's positions.</exception>
+    /// <exception cref="ArgumentException">A text is not valid UTF-16. Texts longer than the model's positions are truncated with a warning.</exception>
     public ScoringResult Score(string source, string target)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -200,10 +206,11 @@ public sealed class Translator : IDisposable
             warn($"the source is longer than the model's {MaxInputTokens} positions and was truncated");
         }
 
-        int[] labels = Tokenizer.EncodeTarget(target);
-        if (labels.Length > Config.MaxPositionEmbeddings)
+        // Long targets are cut as HF's truncation=True cuts them (special tokens kept), like long sources.
+        int[] labels = Tokenizer.EncodeTarget(target, Math.Min(Tokenizer.ModelMaxLength, Config.MaxPositionEmbeddings), out bool targetTruncated);
+        if (targetTruncated)
         {
-            throw new ArgumentException($"the target has {labels.Length} tokens; the model has max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(target));
+            warn($"the target is longer than the model's {Config.MaxPositionEmbeddings} positions and was truncated");
         }
 
         // Decoder inputs are the labels shifted right as the family's HF code shifts them (mBART wraps the language code).
@@ -234,6 +241,52 @@ public sealed class Translator : IDisposable
             model.Dispose();
             accelerator.Dispose();
         }
+    }
+
+    private ISeq2SeqTokenizer TokenizerFor(GenerationOptions? options)
+    {
+        try
+        {
+            return Tokenizer.WithLanguages(options?.SourceLanguage, options?.TargetLanguage);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(e.Message, nameof(options), e);
+        }
+    }
+
+    /// <summary>
+    /// Generation settings with the target language applied: its token is forced after the decoder start
+    /// (mBART-50, M2M100, NLLB, as HF's <c>forced_bos_token_id</c>); mBART-cc25 checkpoints without a
+    /// forced_bos_token_id start the decoder with it instead, as fairseq trained them.
+    /// </summary>
+    private GenerationSettings ResolveSettings(ISeq2SeqTokenizer tokenizer, GenerationOptions? options)
+    {
+        int? forcedBos = null;
+        int? decoderStart = null;
+        if (tokenizer.LanguageCodes.Count > 0 && options?.ForcedBosTokenId is null)
+        {
+            if (tokenizer.TargetLanguage is string target)
+            {
+                int id = tokenizer.GetLanguageId(target);
+                if (tokenizer.TokenizerClass == "MBartTokenizer" && GenerationDefaults.ForcedBosTokenId is null)
+                {
+                    decoderStart = id;
+                }
+                else
+                {
+                    forcedBos = id;
+                }
+            }
+            else if (GenerationDefaults.ForcedBosTokenId is null)
+            {
+                throw new ArgumentException(
+                    $"{Tokenizer.TokenizerClass} model '{ModelDirectory}' needs a target language (TranslatorOptions.TargetLanguage or GenerationOptions.TargetLanguage). Valid codes: {string.Join(", ", tokenizer.LanguageCodes)}.",
+                    nameof(options));
+            }
+        }
+
+        return GenerationSettings.Resolve(GenerationDefaults, options, forcedBos, decoderStart);
     }
 
     private GeneratedHypothesis[][] Generate(int[][] inputs, GenerationSettings settings, CancellationToken cancellationToken)

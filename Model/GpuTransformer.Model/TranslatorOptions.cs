@@ -17,4 +17,17 @@ public sealed class TranslatorOptions
 
     /// <summary>Receives warnings such as input truncation; null sends them to <see cref="System.Diagnostics.Trace"/>.</summary>
     public Action<string>? Warning { get; init; }
+
+    /// <summary>
+    /// Source language code for multilingual models (mBART <c>en_XX</c>, NLLB <c>eng_Latn</c>, M2M100 <c>en</c>);
+    /// null uses the tokenizer config's <c>src_lang</c>, else Hugging Face's default. Monolingual models take none.
+    /// </summary>
+    public string? SourceLanguage { get; init; }
+
+    /// <summary>
+    /// Target language code for multilingual models (mBART <c>de_DE</c>, NLLB <c>deu_Latn</c>, M2M100 <c>de</c>); null
+    /// uses the tokenizer config's <c>tgt_lang</c>. Required when neither it nor the model's
+    /// <c>forced_bos_token_id</c> says which language to produce.
+    /// </summary>
+    public string? TargetLanguage { get; init; }
 }

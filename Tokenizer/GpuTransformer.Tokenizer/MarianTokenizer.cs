@@ -9,7 +9,7 @@ namespace GpuTransformer.Tokenizer;
 /// language code is one token, the rest is segmented by the source (or target) SentencePiece model and mapped
 /// through <c>vocab.json</c>, and <c>&lt;/s&gt;</c> is appended. Decoding maps ids through the target vocabulary.
 /// </summary>
-public sealed class MarianTokenizer
+public sealed class MarianTokenizer : ISeq2SeqTokenizer
 {
     private const string SpaceSymbol = "\u2581";
 
@@ -160,6 +160,21 @@ public sealed class MarianTokenizer
         CleanUpTokenizationSpaces = cleanUp;
     }
 
+    /// <inheritdoc/>
+    public string TokenizerClass => "MarianTokenizer";
+
+    /// <inheritdoc/>
+    public int Count => Math.Max(_sourceVocab.Count, _addedTokensById.Count == 0 ? 0 : _addedTokensById.Keys.Max() + 1);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> LanguageCodes => [];
+
+    /// <inheritdoc/>
+    public string? SourceLanguage => null;
+
+    /// <inheritdoc/>
+    public string? TargetLanguage => null;
+
     /// <summary>The SentencePiece model that segments source text (<c>source.spm</c>).</summary>
     public SentencePieceModel SourceModel { get; }
 
@@ -248,6 +263,19 @@ public sealed class MarianTokenizer
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
     public int[] EncodeTarget(string text) => Encode(text, TargetModel, _targetVocab, int.MaxValue, out _);
 
+    /// <summary>The label ids of a target text, truncated to <paramref name="maxLength"/> with <c>&lt;/s&gt;</c> kept.</summary>
+    /// <param name="text">The target text.</param>
+    /// <param name="maxLength">The most ids to return, <c>&lt;/s&gt;</c> included; at least 1.</param>
+    /// <param name="truncated">Whether tokens were dropped.</param>
+    /// <returns>The ids.</returns>
+    /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is less than 1.</exception>
+    public int[] EncodeTarget(string text, int maxLength, out bool truncated)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        return Encode(text, TargetModel, _targetVocab, maxLength, out truncated);
+    }
+
     /// <summary>Encodes source texts into a right-padded batch without truncation.</summary>
     /// <param name="texts">The texts.</param>
     /// <returns>The padded batch.</returns>
@@ -265,6 +293,23 @@ public sealed class MarianTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         return EncodeBatch(texts, maxLength);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>OPUS-MT models choose the target language with a <c>&gt;&gt;xx&lt;&lt;</c> token in the text, not here.</remarks>
+    public ISeq2SeqTokenizer WithLanguages(string? sourceLanguage, string? targetLanguage) =>
+        sourceLanguage is null && targetLanguage is null
+            ? this
+            : throw new ArgumentException("MarianTokenizer has no language codes; multilingual OPUS-MT models take a '>>xx<<' token at the start of the text.", sourceLanguage is null ? nameof(targetLanguage) : nameof(sourceLanguage));
+
+    /// <inheritdoc/>
+    public int GetLanguageId(string language) =>
+        throw new ArgumentException("MarianTokenizer has no language codes.", nameof(language));
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Tokenize(string text) => TokenizeSource(text);
+
+    /// <inheritdoc/>
+    string ISeq2SeqTokenizer.Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens) => Decode(ids, skipSpecialTokens);
 
     /// <summary>
     /// Turns ids into text as Hugging Face's <c>decode</c>: ids map to tokens through the target vocabulary, runs

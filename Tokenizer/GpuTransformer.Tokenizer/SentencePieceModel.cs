@@ -19,6 +19,7 @@ public sealed class SentencePieceModel
     private readonly Dictionary<string, int> _pieceIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _reservedIds = new(StringComparer.Ordinal);
     private readonly PieceTrie _trie = new();
+    private readonly PieceTrie _userDefined = new();
     private readonly SentencePieceNormalizer _normalizer;
     private readonly SentencePieceNormalizer? _denormalizer;
     private readonly int[] _byteIds = new int[256];
@@ -52,7 +53,7 @@ public sealed class SentencePieceModel
         _pieces = new string[count];
         _scores = new float[count];
         _types = new SentencePiecePieceType[count];
-        var userDefined = new PieceTrie();
+        var userDefined = _userDefined;
         int unkId = -1;
         Array.Fill(_byteIds, -1);
         for (int i = 0; i < count; i++)
@@ -181,6 +182,22 @@ public sealed class SentencePieceModel
         return new SentencePieceModel(SentencePieceModelProto.Parse(data, sourceName), sourceName);
     }
 
+    /// <summary>
+    /// Loads a model file with <c>add_dummy_prefix</c> switched off, as transformers' non-legacy T5/Llama
+    /// tokenizers rewrite the model before loading it.
+    /// </summary>
+    internal static SentencePieceModel LoadWithoutDummyPrefix(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"SentencePiece model '{path}' does not exist.", path);
+        }
+
+        var proto = SentencePieceModelProto.Parse(File.ReadAllBytes(path), path);
+        proto.Normalizer.AddDummyPrefix = false;
+        return new SentencePieceModel(proto, path);
+    }
+
     /// <summary>Loads a model from a stream holding a serialized <c>ModelProto</c>.</summary>
     /// <param name="stream">The stream; read to its end, not disposed.</param>
     /// <param name="sourceName">Name used in error messages.</param>
@@ -254,7 +271,7 @@ public sealed class SentencePieceModel
     /// <param name="text">The text.</param>
     /// <returns>The pieces.</returns>
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
-    /// <exception cref="NotSupportedException">The model type is not unigram.</exception>
+    /// <exception cref="NotSupportedException">The model type is neither unigram nor BPE.</exception>
     public IReadOnlyList<string> EncodeAsPieces(string text)
     {
         var pieces = new List<string>();
@@ -266,7 +283,7 @@ public sealed class SentencePieceModel
     /// <param name="text">The text.</param>
     /// <returns>The ids.</returns>
     /// <exception cref="ArgumentException"><paramref name="text"/> contains an unpaired surrogate.</exception>
-    /// <exception cref="NotSupportedException">The model type is not unigram.</exception>
+    /// <exception cref="NotSupportedException">The model type is neither unigram nor BPE.</exception>
     public int[] EncodeAsIds(string text)
     {
         var ids = new List<int>();
@@ -326,12 +343,12 @@ public sealed class SentencePieceModel
             return;
         }
 
-        if (_proto.ModelType != SentencePieceModelType.Unigram)
+        var segments = _proto.ModelType switch
         {
-            throw new NotSupportedException($"SentencePiece model type {_proto.ModelType} of '{Source}' is not supported; only unigram models are.");
-        }
-
-        var segments = Viterbi(normalized);
+            SentencePieceModelType.Unigram => Viterbi(normalized),
+            SentencePieceModelType.Bpe => BpeMerge(normalized),
+            _ => throw new NotSupportedException($"SentencePiece model type {_proto.ModelType} of '{Source}' is not supported; only unigram and BPE models are."),
+        };
         bool prevUnknown = false;
         foreach (var (start, end, id) in segments)
         {
@@ -440,6 +457,117 @@ public sealed class SentencePieceModel
 
         result.Reverse();
         return result;
+    }
+
+    /// <summary>
+    /// sentencepiece's BPE <c>Model::Encode</c>: the text split into characters (user-defined pieces kept whole and
+    /// frozen), then the adjacent pair whose concatenation is a piece with the highest score merged first (ties: the
+    /// leftmost), until no pair is a piece; merged pieces of type unused are split back into what they were made of.
+    /// </summary>
+    private List<(int Start, int End, int Id)> BpeMerge(byte[] normalized)
+    {
+        var starts = new List<int>();
+        var ends = new List<int>();
+        var freeze = new List<bool>();
+        for (int pos = 0; pos < normalized.Length;)
+        {
+            int length = _userDefined.LongestPrefix(normalized.AsSpan(pos));
+            bool frozen = length > 0;
+            if (!frozen)
+            {
+                length = Math.Min(Utf8Util.OneCharLength(normalized[pos]), normalized.Length - pos);
+            }
+
+            starts.Add(pos);
+            ends.Add(pos + length);
+            freeze.Add(frozen);
+            pos += length;
+        }
+
+        int count = starts.Count;
+        var prev = new int[count];
+        var next = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            prev[i] = i - 1;
+            next[i] = i + 1 < count ? i + 1 : -1;
+        }
+
+        // The agenda is a max-heap on (score, -left); stale entries are skipped when popped, as in the C++ code.
+        var agenda = new PriorityQueue<(int Left, int Right, int Size), (float Score, int Left)>(
+            Comparer<(float Score, int Left)>.Create((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left.CompareTo(b.Left)));
+        var revMerge = new Dictionary<string, (string Left, string Right)>(StringComparer.Ordinal);
+
+        void MaybeAddPair(int left, int right)
+        {
+            if (left == -1 || right == -1 || freeze[left] || freeze[right])
+            {
+                return;
+            }
+
+            int size = ends[right] - starts[left];
+            if (!_pieceIds.TryGetValue(Utf8Util.GetString(normalized.AsSpan(starts[left], size)), out int id))
+            {
+                return;
+            }
+
+            agenda.Enqueue((left, right, size), (_scores[id], left));
+            if (_types[id] == SentencePiecePieceType.Unused)
+            {
+                revMerge[Utf8Util.GetString(normalized.AsSpan(starts[left], size))] =
+                    (Utf8Util.GetString(normalized.AsSpan(starts[left], ends[left] - starts[left])),
+                     Utf8Util.GetString(normalized.AsSpan(starts[right], ends[right] - starts[right])));
+            }
+        }
+
+        for (int i = 1; i < count; i++)
+        {
+            MaybeAddPair(i - 1, i);
+        }
+
+        while (agenda.TryDequeue(out var top, out _))
+        {
+            int leftSize = ends[top.Left] - starts[top.Left];
+            int rightSize = ends[top.Right] - starts[top.Right];
+            if (leftSize == 0 || rightSize == 0 || leftSize + rightSize != top.Size)
+            {
+                continue;
+            }
+
+            ends[top.Left] = ends[top.Right];
+            next[top.Left] = next[top.Right];
+            if (next[top.Right] >= 0)
+            {
+                prev[next[top.Right]] = top.Left;
+            }
+
+            ends[top.Right] = starts[top.Right];
+            MaybeAddPair(prev[top.Left], top.Left);
+            MaybeAddPair(top.Left, next[top.Left]);
+        }
+
+        var result = new List<(int, int, int)>();
+        for (int index = 0; index != -1 && count > 0; index = next[index])
+        {
+            Resegment(starts[index], ends[index] - starts[index]);
+        }
+
+        return result;
+
+        void Resegment(int start, int size)
+        {
+            string piece = Utf8Util.GetString(normalized.AsSpan(start, size));
+            int id = TryGetId(piece, out int found) ? found : UnkId;
+            if (_types[id] != SentencePiecePieceType.Unused || !revMerge.TryGetValue(piece, out var parts))
+            {
+                result.Add((start, start + size, id));
+                return;
+            }
+
+            int leftBytes = System.Text.Encoding.UTF8.GetByteCount(parts.Left);
+            Resegment(start, leftBytes);
+            Resegment(start + leftBytes, size - leftBytes);
+        }
     }
 
     private string Decode(IReadOnlyList<string> pieces, int[] ids)

@@ -37,4 +37,19 @@ public sealed class GenerationOptions
 
     /// <summary>Token sequences that are never generated (replaces the model's list, as in HF).</summary>
     public IReadOnlyList<IReadOnlyList<int>>? BadWordsIds { get; init; }
+
+    /// <summary>
+    /// The source language code for this call (e.g. <c>en_XX</c>, <c>eng_Latn</c>, <c>en</c>); null uses
+    /// <see cref="TranslatorOptions.SourceLanguage"/>. Only multilingual models (mBART, M2M100, NLLB) take one.
+    /// </summary>
+    public string? SourceLanguage { get; init; }
+
+    /// <summary>
+    /// The target language code for this call; null uses <see cref="TranslatorOptions.TargetLanguage"/>. Its token
+    /// becomes <c>forced_bos_token_id</c> (for mBART-cc25 models without one: the decoder start token).
+    /// </summary>
+    public string? TargetLanguage { get; init; }
+
+    /// <summary>The token forced right after the decoder start (HF <c>forced_bos_token_id</c>); wins over <see cref="TargetLanguage"/>.</summary>
+    public int? ForcedBosTokenId { get; init; }
 }

@@ -36,7 +36,7 @@ internal sealed class GenerationSettings
     public required int PadTokenId { get; init; }
 
     /// <summary>Merges HF's model defaults with the caller's options and validates the result.</summary>
-    public static GenerationSettings Resolve(GenerationConfig defaults, GenerationOptions? options)
+    public static GenerationSettings Resolve(GenerationConfig defaults, GenerationOptions? options, int? languageForcedBosTokenId = null, int? languageDecoderStartTokenId = null)
     {
         options ??= new GenerationOptions();
         if (defaults.UnsupportedParameters.Count > 0)
@@ -106,9 +106,9 @@ internal sealed class GenerationSettings
             NoRepeatNgramSize = ngram,
             RepetitionPenalty = repetition,
             BadWordsIds = badWords,
-            ForcedBosTokenId = defaults.ForcedBosTokenId,
+            ForcedBosTokenId = options.ForcedBosTokenId ?? languageForcedBosTokenId ?? defaults.ForcedBosTokenId,
             ForcedEosTokenIds = defaults.ForcedEosTokenIds.ToArray(),
-            DecoderStartTokenId = defaults.DecoderStartTokenId ?? throw new ArgumentException("the model defines no decoder_start_token_id", nameof(defaults)),
+            DecoderStartTokenId = languageDecoderStartTokenId ?? defaults.DecoderStartTokenId ?? throw new ArgumentException("the model defines no decoder_start_token_id", nameof(defaults)),
             EosTokenIds = eos,
             PadTokenId = defaults.PadTokenId ?? eos[0],
         };

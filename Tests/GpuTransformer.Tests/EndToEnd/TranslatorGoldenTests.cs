@@ -8,8 +8,20 @@ namespace GpuTransformer.Tests.EndToEnd;
 /// <summary>Text in, text out through the public API: tokenizer, model, search and decoding together against HF.</summary>
 public sealed class TranslatorGoldenTests
 {
-    /// <summary>Every Marian fixture on every device present.</summary>
-    public static TheoryData<string, string> Fixtures() => TestDevices.Pairs(TestData.MarianFixtures);
+    /// <summary>
+    /// Every Marian fixture on every device present, and every other family's fixture on cpu: text goes through each
+    /// family's own tokenizer, and ModelGoldenTests already holds every device to every family's ids.
+    /// </summary>
+    public static TheoryData<string, string> Fixtures()
+    {
+        var data = TestDevices.Pairs(TestData.MarianFixtures);
+        foreach (string fixture in TestData.AllFixtures.Except(TestData.MarianFixtures))
+        {
+            data.Add(fixture, "cpu");
+        }
+
+        return data;
+    }
 
     /// <summary>Each case's source text gives HF's ids, texts and beam scores for every generate run.</summary>
     [Theory]

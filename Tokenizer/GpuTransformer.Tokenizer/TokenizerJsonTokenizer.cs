@@ -1,0 +1,261 @@
+using System.Text.Json;
+
+namespace GpuTransformer.Tokenizer;
+
+/// <summary>
+/// A tokenizer read from a fast-tokenizer <c>tokenizer.json</c>, for folders that have no slow-tokenizer files.
+/// Supported: the byte-level BPE of BART / RoBERTa / GPT-2 (model <c>BPE</c>, pre-tokenizer and decoder
+/// <c>ByteLevel</c>, no normalizer) with its added tokens and a <c>RobertaProcessing</c>, <c>TemplateProcessing</c>
+/// or <c>ByteLevel</c> post-processor. Other models (e.g. <c>Unigram</c>) are refused with a
+/// <see cref="NotSupportedException"/> naming the file and the component.
+/// </summary>
+public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
+{
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<int, string> _decoder = [];
+    private readonly ByteLevelBpe _bpe;
+    private readonly bool _addPrefixSpace;
+    private readonly int[] _prefix;
+    private readonly int[] _suffix;
+    private readonly int? _unkId;
+
+    private TokenizerJsonTokenizer(string directory)
+        : base(directory)
+    {
+        string path = Path.Combine(directory, "tokenizer.json");
+        using JsonDocument doc = TokenizerJson.Parse(path);
+        JsonElement root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new TokenizerFormatException(path, "$", $"expected an object, found {root.ValueKind}");
+        }
+
+        JsonElement model = Property(root, "model", path);
+        string modelType = model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "BPE";
+        if (modelType != "BPE")
+        {
+            throw new NotSupportedException($"'{path}': model type '{modelType}' is not supported; only byte-level BPE tokenizer.json files are (give the folder its slow tokenizer files, e.g. spiece.model / sentencepiece.bpe.model).");
+        }
+
+        if (root.TryGetProperty("normalizer", out JsonElement normalizer) && normalizer.ValueKind != JsonValueKind.Null)
+        {
+            throw new NotSupportedException($"'{path}': normalizer '{TypeOf(normalizer)}' is not supported with a BPE model.");
+        }
+
+        JsonElement pre = Property(root, "pre_tokenizer", path);
+        if (TypeOf(pre) != "ByteLevel")
+        {
+            throw new NotSupportedException($"'{path}': pre_tokenizer '{TypeOf(pre)}' is not supported; only ByteLevel is.");
+        }
+
+        _addPrefixSpace = pre.TryGetProperty("add_prefix_space", out JsonElement aps) && aps.ValueKind == JsonValueKind.True;
+        if (pre.TryGetProperty("use_regex", out JsonElement useRegex) && useRegex.ValueKind == JsonValueKind.False)
+        {
+            throw new NotSupportedException($"'{path}': ByteLevel pre_tokenizer with use_regex false is not supported.");
+        }
+
+        _vocab = ReadVocab(Property(model, "vocab", path), path);
+        foreach (var (token, id) in _vocab)
+        {
+            _decoder[id] = token;
+        }
+
+        _bpe = new ByteLevelBpe(ReadMerges(Property(model, "merges", path), path));
+        if (model.TryGetProperty("unk_token", out JsonElement unk) && unk.ValueKind == JsonValueKind.String)
+        {
+            _unkId = _vocab.TryGetValue(unk.GetString()!, out int unkId) ? unkId
+                : throw new TokenizerFormatException(path, "model.unk_token", $"'{unk.GetString()}' is not in model.vocab");
+        }
+
+        // Added tokens of tokenizer.json; the special ones are the special tokens unless tokenizer_config.json names them.
+        var added = new SortedDictionary<int, AddedToken>();
+        if (root.TryGetProperty("added_tokens", out JsonElement addedTokens) && addedTokens.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (JsonElement token in addedTokens.EnumerateArray())
+            {
+                string field = $"added_tokens[{i++}]";
+                if (!token.TryGetProperty("id", out JsonElement id) || !id.TryGetInt32(out int tokenId) || tokenId < 0
+                    || !token.TryGetProperty("content", out JsonElement content) || content.ValueKind != JsonValueKind.String)
+                {
+                    throw new TokenizerFormatException(path, field, "expected an object with a non-negative 'id' and a string 'content'");
+                }
+
+                bool Flag(string name) => token.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.True;
+                added[tokenId] = new AddedToken(content.GetString()!, Flag("lstrip"), Flag("rstrip"), Flag("single_word"), Flag("special"));
+            }
+        }
+
+        var config = TokenizerConfig.Load(directory);
+        var specials = new Dictionary<string, AddedToken?>();
+        foreach (string attribute in TokenizerConfig.SpecialTokenAttributes)
+        {
+            specials[attribute] = config.SpecialToken(attribute, null);
+        }
+
+        specials["unk_token"] ??= _unkId is int u ? new AddedToken(_decoder[u]) : null;
+        var additional = config.AdditionalSpecialTokens.Count > 0
+            ? config.AdditionalSpecialTokens
+            : [.. added.Values.Where(t => t.Special && !specials.Values.Any(s => s?.Content == t.Content)).Select(t => t.Content)];
+        InitializeSpecialTokens(config, specials, additional, added.ToDictionary());
+
+        (_prefix, _suffix) = ReadPostProcessor(root, path);
+    }
+
+    /// <inheritdoc/>
+    public override string TokenizerClass => "PreTrainedTokenizerFast (tokenizer.json)";
+
+    /// <inheritdoc/>
+    public override int VocabSize => _vocab.Count;
+
+    /// <summary>Loads <c>tokenizer.json</c> and the optional <c>tokenizer_config.json</c> / <c>special_tokens_map.json</c>.</summary>
+    /// <param name="modelDirectory">The model folder.</param>
+    /// <returns>The tokenizer.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException"><c>tokenizer.json</c> is missing.</exception>
+    /// <exception cref="TokenizerFormatException">A tokenizer file is corrupt.</exception>
+    /// <exception cref="NotSupportedException">The file uses a model, normalizer, pre-tokenizer or post-processor
+    /// this class does not implement.</exception>
+    public static TokenizerJsonTokenizer Load(string modelDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        if (!Directory.Exists(modelDirectory))
+        {
+            throw new DirectoryNotFoundException($"Model folder '{modelDirectory}' does not exist.");
+        }
+
+        return new TokenizerJsonTokenizer(modelDirectory);
+    }
+
+    private protected override string PrepareForTokenization(string text) =>
+        _addPrefixSpace && text.Length > 0 && !PythonText.IsSpace(text[0]) ? " " + text : text;
+
+    private protected override void TokenizeChunk(string chunk, List<string> tokens) => _bpe.Tokenize(chunk, tokens);
+
+    private protected override int TokenToIdCore(string token) =>
+        _vocab.TryGetValue(token, out int id) ? id : _unkId ?? UnkId;
+
+    private protected override string? IdToTokenCore(int id) => _decoder.GetValueOrDefault(id);
+
+    private protected override bool TryGetVocabId(string token, out int id) => _vocab.TryGetValue(token, out id);
+
+    private protected override string ConvertTokensToString(List<string> tokens) => ByteLevelBpe.SymbolsToText(string.Concat(tokens));
+
+    private protected override int[] BuildInputs(List<int> ids, bool target) => [.. _prefix, .. ids, .. _suffix];
+
+    private static JsonElement Property(JsonElement element, string name, string path) =>
+        element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null
+            ? value
+            : throw new TokenizerFormatException(path, name, "missing");
+
+    private static string TypeOf(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String
+            ? type.GetString()!
+            : element.ValueKind.ToString();
+
+    private static Dictionary<string, int> ReadVocab(JsonElement vocab, string path)
+    {
+        if (vocab.ValueKind != JsonValueKind.Object)
+        {
+            throw new TokenizerFormatException(path, "model.vocab", $"expected an object mapping tokens to ids, found {vocab.ValueKind}");
+        }
+
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (JsonProperty entry in vocab.EnumerateObject())
+        {
+            if (!entry.Value.TryGetInt32(out int id) || id < 0)
+            {
+                throw new TokenizerFormatException(path, $"model.vocab.{entry.Name}", $"expected a non-negative integer id, found {entry.Value.GetRawText()}");
+            }
+
+            result[entry.Name] = id;
+        }
+
+        return result;
+    }
+
+    private static List<(string, string)> ReadMerges(JsonElement merges, string path)
+    {
+        if (merges.ValueKind != JsonValueKind.Array)
+        {
+            throw new TokenizerFormatException(path, "model.merges", $"expected an array, found {merges.ValueKind}");
+        }
+
+        // Older files write a merge as "first second", newer ones as ["first", "second"].
+        var result = new List<(string, string)>();
+        int i = 0;
+        foreach (JsonElement merge in merges.EnumerateArray())
+        {
+            string[] parts = merge.ValueKind switch
+            {
+                JsonValueKind.String => merge.GetString()!.Split(' '),
+                JsonValueKind.Array => [.. merge.EnumerateArray().Select(p => p.ValueKind == JsonValueKind.String ? p.GetString()! : string.Empty)],
+                _ => [],
+            };
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+            {
+                throw new TokenizerFormatException(path, $"model.merges[{i}]", $"expected two symbols, found {merge.GetRawText()}");
+            }
+
+            result.Add((parts[0], parts[1]));
+            i++;
+        }
+
+        return result;
+    }
+
+    private (int[] Prefix, int[] Suffix) ReadPostProcessor(JsonElement root, string path)
+    {
+        if (!root.TryGetProperty("post_processor", out JsonElement post) || post.ValueKind == JsonValueKind.Null || TypeOf(post) == "ByteLevel")
+        {
+            return ([], []);
+        }
+
+        switch (TypeOf(post))
+        {
+            case "RobertaProcessing":
+            case "BertProcessing":
+                return ([SpecialId(post, "cls", path)], [SpecialId(post, "sep", path)]);
+            case "TemplateProcessing":
+                var prefix = new List<int>();
+                var suffix = new List<int>();
+                bool seenSequence = false;
+                int i = 0;
+                foreach (JsonElement piece in Property(post, "single", path).EnumerateArray())
+                {
+                    string field = $"post_processor.single[{i++}]";
+                    if (piece.TryGetProperty("Sequence", out _))
+                    {
+                        seenSequence = true;
+                    }
+                    else if (piece.TryGetProperty("SpecialToken", out JsonElement special) && special.TryGetProperty("id", out JsonElement name) && name.ValueKind == JsonValueKind.String)
+                    {
+                        int id = ConvertTokenToId(name.GetString()!);
+                        if (post.TryGetProperty("special_tokens", out JsonElement map) && map.TryGetProperty(name.GetString()!, out JsonElement entry)
+                            && entry.TryGetProperty("ids", out JsonElement ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() == 1)
+                        {
+                            id = ids[0].GetInt32();
+                        }
+
+                        (seenSequence ? suffix : prefix).Add(id);
+                    }
+                    else
+                    {
+                        throw new TokenizerFormatException(path, field, $"expected a Sequence or SpecialToken, found {piece.GetRawText()}");
+                    }
+                }
+
+                return ([.. prefix], [.. suffix]);
+            default:
+                throw new NotSupportedException($"'{path}': post_processor '{TypeOf(post)}' is not supported.");
+        }
+    }
+
+    private static int SpecialId(JsonElement post, string name, string path)
+    {
+        JsonElement pair = Property(post, name, path);
+        return pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() == 2 && pair[1].TryGetInt32(out int id)
+            ? id
+            : throw new TokenizerFormatException(path, $"post_processor.{name}", $"expected [token, id], found {pair.GetRawText()}");
+    }
+}
