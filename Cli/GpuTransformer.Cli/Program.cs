@@ -29,7 +29,7 @@ try
     var rest = args.Skip(1);
     return args[0] switch
     {
-        "translate" or "generate" => TranslateCommand.Run(new CommandArguments(rest)),
+        "translate" or "generate" => TranslateCommand.Run(new CommandArguments(rest, "profile")),
         "tokenize" => TokenizeCommand.Run(new CommandArguments(rest, "pieces")),
         "info" => InfoCommand.Run(new CommandArguments(rest)),
         "devices" => DevicesCommand.Run(new CommandArguments(rest)),

@@ -3,6 +3,7 @@ using System.Text.Json;
 using GpuTransformer.Model;
 using GpuTransformer.Model.Configuration;
 using GpuTransformer.Model.Generation;
+using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Cli;
 
@@ -13,7 +14,7 @@ namespace GpuTransformer.Cli;
 public static class TranslateCommand
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--src-lang CODE] [--tgt-lang CODE] [--batch-size N] [--threads N] [--format text|jsonl] [--input FILE] [--output FILE]";
+    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--src-lang CODE] [--tgt-lang CODE] [--batch-size N] [--threads N] [--format text|jsonl] [--input FILE] [--output FILE] [--profile]";
 
     /// <summary>The usage line of the <c>generate</c> alias.</summary>
     public const string GenerateUsage = "generate [TEXT...] (same options as translate; for summarisation and T5 prompts)";
@@ -47,6 +48,7 @@ public static class TranslateCommand
         string? targetLanguage = args.String("tgt-lang");
         string? input = args.String("input");
         string? output = args.String("output");
+        var profiler = args.Flag("profile") ? new KernelProfiler() : null;
         args.EnsureAllUsed();
 
         using var translator = Translator.Create(model, new TranslatorOptions
@@ -57,6 +59,7 @@ public static class TranslateCommand
             SourceLanguage = sourceLanguage,
             TargetLanguage = targetLanguage,
             Warning = message => stderr.WriteLine("warning: " + message),
+            Profiler = profiler,
         });
         using var writer = stdout is null ? LineSource.OpenOutput(output) : null;
         var sink = writer ?? stdout!;
@@ -77,6 +80,16 @@ public static class TranslateCommand
         }
 
         sink.Flush();
+        if (profiler is not null)
+        {
+            // Kernel times go to standard error so that the translations on standard output stay clean.
+            stderr.WriteLine($"{"kernel",-40} {"launches",9} {"ms",10}");
+            foreach (var (kernel, launches, milliseconds) in profiler.Summary())
+            {
+                stderr.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{kernel,-40} {launches,9} {milliseconds,10:F1}"));
+            }
+        }
+
         return 0;
     }
 

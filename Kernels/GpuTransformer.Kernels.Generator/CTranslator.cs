@@ -375,6 +375,7 @@ internal sealed class CTranslator
             if (!length.HasValue || length.Value is not int count || count <= 0 || (shared && !topLevel))
             {
                 Report(KernelDiagnostics.MemoryAllocation, call, Shorten(call));
+                views[symbol] = new ViewInfo(ViewKind.Private, 1); // so that uses of the local report nothing more
                 return;
             }
 
@@ -394,6 +395,7 @@ internal sealed class CTranslator
         }
 
         Report(KernelDiagnostics.MemoryAllocation, (SyntaxNode?)declarator.Initializer?.Value ?? declarator, Shorten(declarator));
+        views[symbol] = new ViewInfo(ViewKind.Private, 1);
     }
 
     private void RefLocals(LocalDeclarationStatementSyntax declaration, RefTypeSyntax refType)
@@ -411,7 +413,7 @@ internal sealed class CTranslator
             }
             else
             {
-                Report(KernelDiagnostics.RefLocal, declarator, Shorten(declarator));
+                Report(KernelDiagnostics.RefLocal, (SyntaxNode?)declarator.Initializer?.Value ?? declarator, Shorten(declarator));
             }
         }
     }
@@ -465,7 +467,8 @@ internal sealed class CTranslator
         string raw = RawExpression(expression, info.Type);
         if (info.Type is { } from && info.ConvertedType is { } to && !SymbolEqualityComparer.Default.Equals(from, to) && IsNumeric(from) && IsNumeric(to) && to.SpecialType != SpecialType.System_Double)
         {
-            return $"(({ScalarType(to, expression)})({raw}))";
+            // The target type was reported where it was declared, if it is not supported.
+            return QuietScalarType(to) is { } name ? $"(({name})({raw}))" : raw;
         }
 
         return raw;
@@ -720,7 +723,14 @@ internal sealed class CTranslator
         var receiver = model.GetSymbolInfo(access.Expression).Symbol;
         if (receiver is null || !views.ContainsKey(receiver) || access.ArgumentList.Arguments.Count != 1)
         {
-            Report(KernelDiagnostics.UnsupportedExpression, access, Shorten(access));
+            // An allocation, string or call being indexed is reported as what it is; anything else as unsupported.
+            int before = diagnostics?.Count ?? 0;
+            Expression(access.Expression);
+            if ((diagnostics?.Count ?? 0) == before)
+            {
+                Report(KernelDiagnostics.UnsupportedExpression, access, Shorten(access));
+            }
+
             return "0";
         }
 
@@ -876,6 +886,17 @@ internal sealed class CTranslator
     }
 
     // ---- types ----
+
+    private string? QuietScalarType(ITypeSymbol type) => type.SpecialType switch
+    {
+        SpecialType.System_Single => "float",
+        SpecialType.System_Int32 => "int",
+        SpecialType.System_UInt32 => dialect == CDialect.Cuda ? "unsigned int" : "uint",
+        SpecialType.System_Int64 => Int64,
+        SpecialType.System_UInt64 => dialect == CDialect.Cuda ? "unsigned long long" : "ulong",
+        SpecialType.System_Boolean => "bool",
+        _ => null,
+    };
 
     /// <summary>The C name of a scalar type, or a reported diagnostic and <c>int</c>.</summary>
     public string ScalarType(ITypeSymbol? type, SyntaxNode at)

@@ -55,6 +55,7 @@ public sealed class Translator : IDisposable
 
         GenerationDefaults = GenerationConfig.Load(directory, Config);
         accelerator = DeviceCatalog.Open(options.Device);
+        accelerator.Profiler = options.Profiler;
         try
         {
             using var weights = WeightStore.Open(directory);

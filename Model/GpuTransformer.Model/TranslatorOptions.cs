@@ -19,6 +19,12 @@ public sealed class TranslatorOptions
     public Action<string>? Warning { get; init; }
 
     /// <summary>
+    /// When set, every kernel launch records its time here (device time from events on OpenCL and CUDA, wall time on
+    /// the emulator). Launches then wait for their event, so leave it null outside profiling.
+    /// </summary>
+    public GpuTransformer.Runtime.KernelProfiler? Profiler { get; init; }
+
+    /// <summary>
     /// Source language code for multilingual models (mBART <c>en_XX</c>, NLLB <c>eng_Latn</c>, M2M100 <c>en</c>);
     /// null uses the tokenizer config's <c>src_lang</c>, else Hugging Face's default. Monolingual models take none.
     /// </summary>

@@ -24,7 +24,7 @@ public static class Clang
         __device__ float powf(float, float); __device__ float floorf(float); __device__ float fabsf(float);
         __device__ float fmaxf(float, float); __device__ float fminf(float, float); __device__ float fmaf(float, float, float);
         }
-        static __device__ inline float __int_as_float(int x) { return __builtin_bit_cast(float, x); }
+        #define __int_as_float(x) __builtin_bit_cast(float, (int)(x))
 
         """;
 

@@ -23,7 +23,7 @@ public sealed class KernelDiagnosticsTests
     public static TheoryData<string, string> BodyCases() => new()
     {
         { "GTK0003", "[|short|] s = 1; x[0] = s;" },
-        { "GTK0004", "int m = [|new int()|]; x[0] = m;" },
+        { "GTK0004", "x[0] = ([|new float[2]|])[0];" },
         { "GTK0005", "x[0] = [|'a'|];" },
         { "GTK0006", "x[0] = [|System.Linq.Enumerable.Count(System.Linq.Enumerable.Range(0, 3))|];" },
         { "GTK0006", "[|float F() => 1f;|] x[0] = 0f;" },
