@@ -63,6 +63,44 @@ internal sealed class DoubleArrayTrie
         return longest;
     }
 
+    /// <summary>
+    /// Finds the shortest key that is a prefix of <paramref name="key"/> (the first result of Darts'
+    /// <c>commonPrefixSearch</c>); returns its length (0 when none) and value.
+    /// </summary>
+    public int ShortestPrefix(ReadOnlySpan<byte> key, out int value)
+    {
+        value = 0;
+        if (_units.Length == 0)
+        {
+            return 0;
+        }
+
+        uint nodePos = Offset(_units[0]);
+        for (int i = 0; i < key.Length; i++)
+        {
+            nodePos ^= key[i];
+            if (nodePos >= (uint)_units.Length)
+            {
+                return 0;
+            }
+
+            uint unit = _units[nodePos];
+            if (Label(unit) != key[i])
+            {
+                return 0;
+            }
+
+            nodePos ^= Offset(unit);
+            if (HasLeaf(unit) && nodePos < (uint)_units.Length)
+            {
+                value = (int)(_units[nodePos] & 0x7FFFFFFFu);
+                return i + 1;
+            }
+        }
+
+        return 0;
+    }
+
     private static bool HasLeaf(uint unit) => ((unit >> 8) & 1) == 1;
 
     private static uint Label(uint unit) => unit & ((1u << 31) | 0xFFu);

@@ -426,7 +426,7 @@ public abstract class PreTrainedTokenizer : ISeq2SeqTokenizer
     }
 
     /// <summary>HF's <c>tokens_trie.split</c> plus the added tokens' <c>lstrip</c>/<c>rstrip</c>/<c>single_word</c>.</summary>
-    private List<(string Text, bool IsAdded)> SplitOnAddedTokens(string text)
+    private protected List<(string Text, bool IsAdded)> SplitOnAddedTokens(string text)
     {
         var parts = new List<(string Text, bool IsAdded)>();
         int chunkStart = 0;

@@ -30,7 +30,7 @@ public sealed class SentencePieceModel
     private readonly float _maxScore = 1.17549435e-38f;
     private readonly byte[] _unkSurface;
 
-    private SentencePieceModel(SentencePieceModelProto proto, string source)
+    private SentencePieceModel(SentencePieceModelProto proto, string source, float? minScore = null)
     {
         _proto = proto;
         Source = source;
@@ -119,6 +119,7 @@ public sealed class SentencePieceModel
         }
 
         UnkId = unkId;
+        _minScore = minScore ?? _minScore;
         _unkSurface = Encoding.UTF8.GetBytes(proto.UnkSurface ?? " \u2047 ");
         _normalizer = new SentencePieceNormalizer(proto.Normalizer, proto.TreatWhitespaceAsSuffix, userDefined, source, "ModelProto.normalizer_spec.precompiled_charsmap");
         if (proto.Denormalizer is { PrecompiledCharsMap.Length: > 0 } denormalizer)
@@ -197,6 +198,15 @@ public sealed class SentencePieceModel
         proto.Normalizer.AddDummyPrefix = false;
         return new SentencePieceModel(proto, path);
     }
+
+    /// <summary>
+    /// A model over a piece table from a <c>tokenizer.json</c> Unigram model. The normalizer is the identity (the
+    /// fast tokenizer normalizes and pre-tokenizes before the model runs); <paramref name="minScore"/> is the
+    /// lowest score of the whole vocabulary, from which the <c>tokenizers</c> library derives the unknown piece's
+    /// score (sentencepiece looks at normal pieces only).
+    /// </summary>
+    internal static SentencePieceModel FromPieces(SentencePieceModelProto proto, string source, float minScore) =>
+        new(proto, source, minScore);
 
     /// <summary>Loads a model from a stream holding a serialized <c>ModelProto</c>.</summary>
     /// <param name="stream">The stream; read to its end, not disposed.</param>

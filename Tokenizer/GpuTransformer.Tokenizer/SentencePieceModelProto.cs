@@ -33,6 +33,30 @@ internal sealed class SentencePieceModelProto
 
     public NormalizerSpecData? Denormalizer { get; private set; }
 
+    /// <summary>
+    /// A model made from a piece table alone (a <c>tokenizer.json</c> Unigram model), with an identity normalizer:
+    /// the fast tokenizer's own normalizer and pre-tokenizer run before the segmenter sees the text.
+    /// </summary>
+    public static SentencePieceModelProto FromPieces(IEnumerable<(string Piece, float Score, SentencePiecePieceType Type)> pieces, SentencePieceModelType modelType, bool byteFallback, int unkId)
+    {
+        var proto = new SentencePieceModelProto
+        {
+            HasTrainerSpec = true,
+            HasNormalizerSpec = true,
+            ModelType = modelType,
+            ByteFallback = byteFallback,
+            UnkId = unkId,
+            BosId = -1,
+            EosId = -1,
+        };
+        proto.Pieces.AddRange(pieces);
+        proto.Normalizer.Name = "identity";
+        proto.Normalizer.AddDummyPrefix = false;
+        proto.Normalizer.RemoveExtraWhitespaces = false;
+        proto.Normalizer.EscapeWhitespaces = false;
+        return proto;
+    }
+
     public static SentencePieceModelProto Parse(byte[] data, string source)
     {
         var proto = new SentencePieceModelProto();

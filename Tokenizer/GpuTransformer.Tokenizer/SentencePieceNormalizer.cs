@@ -140,6 +140,30 @@ internal sealed class SentencePieceNormalizer
         }
     }
 
+    /// <summary>
+    /// The <c>tokenizers</c> library's <c>Precompiled::transform</c>: the replacement of the shortest charsmap key
+    /// that is a prefix of <paramref name="chunk"/>, which then stands for the whole chunk (a grapheme or one
+    /// character); false when no key matches.
+    /// </summary>
+    public bool TryTransform(ReadOnlySpan<byte> chunk, out ReadOnlySpan<byte> replacement)
+    {
+        replacement = default;
+        if (_trie is null || _trie.ShortestPrefix(chunk, out int value) == 0)
+        {
+            return false;
+        }
+
+        if ((uint)value >= (uint)_pool.Length)
+        {
+            throw new TokenizerFormatException(_source, "normalizer.precompiled_charsmap", $"replacement offset {value} is outside the {_pool.Length}-byte string pool");
+        }
+
+        ReadOnlySpan<byte> rest = _pool.AsSpan(value);
+        int nul = rest.IndexOf((byte)0);
+        replacement = nul >= 0 ? rest[..nul] : rest;
+        return true;
+    }
+
     /// <summary>Rewrites the first unit of <paramref name="input"/>; returns how many input bytes it consumed.</summary>
     private int NormalizePrefix(ReadOnlySpan<byte> input, out ReadOnlySpan<byte> replacement)
     {

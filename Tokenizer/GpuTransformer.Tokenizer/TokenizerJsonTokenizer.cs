@@ -13,10 +13,15 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
 {
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<int, string> _decoder = [];
-    private readonly ByteLevelBpe _bpe;
+    private static readonly string[] MultilingualClasses = ["MBartTokenizer", "MBart50Tokenizer", "NllbTokenizer"];
+
+    private readonly ByteLevelBpe? _bpe;
+    private readonly TokenizerJsonPipeline? _pipeline;
     private readonly bool _addPrefixSpace;
-    private readonly int[] _prefix;
-    private readonly int[] _suffix;
+    private readonly (string? Token, int Id)[] _prefix;
+    private readonly (string? Token, int Id)[] _suffix;
+    private readonly string _tokenizerClass;
+    private readonly string[] _languageCodes = [];
     private readonly int? _unkId;
 
     private TokenizerJsonTokenizer(string directory)
@@ -32,60 +37,39 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
 
         JsonElement model = Property(root, "model", path);
         string modelType = model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "BPE";
-        if (modelType != "BPE")
+        var added = ReadAddedTokens(root, path);
+        if (modelType == "Unigram")
         {
-            throw new NotSupportedException($"'{path}': model type '{modelType}' is not supported; only byte-level BPE tokenizer.json files are (give the folder its slow tokenizer files, e.g. spiece.model / sentencepiece.bpe.model).");
-        }
-
-        if (root.TryGetProperty("normalizer", out JsonElement normalizer) && normalizer.ValueKind != JsonValueKind.Null)
-        {
-            throw new NotSupportedException($"'{path}': normalizer '{TypeOf(normalizer)}' is not supported with a BPE model.");
-        }
-
-        JsonElement pre = Property(root, "pre_tokenizer", path);
-        if (TypeOf(pre) != "ByteLevel")
-        {
-            throw new NotSupportedException($"'{path}': pre_tokenizer '{TypeOf(pre)}' is not supported; only ByteLevel is.");
-        }
-
-        _addPrefixSpace = pre.TryGetProperty("add_prefix_space", out JsonElement aps) && aps.ValueKind == JsonValueKind.True;
-        if (pre.TryGetProperty("use_regex", out JsonElement useRegex) && useRegex.ValueKind == JsonValueKind.False)
-        {
-            throw new NotSupportedException($"'{path}': ByteLevel pre_tokenizer with use_regex false is not supported.");
-        }
-
-        _vocab = ReadVocab(Property(model, "vocab", path), path);
-        foreach (var (token, id) in _vocab)
-        {
-            _decoder[id] = token;
-        }
-
-        _bpe = new ByteLevelBpe(ReadMerges(Property(model, "merges", path), path));
-        if (model.TryGetProperty("unk_token", out JsonElement unk) && unk.ValueKind == JsonValueKind.String)
-        {
-            _unkId = _vocab.TryGetValue(unk.GetString()!, out int unkId) ? unkId
-                : throw new TokenizerFormatException(path, "model.unk_token", $"'{unk.GetString()}' is not in model.vocab");
-        }
-
-        // Added tokens of tokenizer.json; the special ones are the special tokens unless tokenizer_config.json names them.
-        var added = new SortedDictionary<int, AddedToken>();
-        if (root.TryGetProperty("added_tokens", out JsonElement addedTokens) && addedTokens.ValueKind == JsonValueKind.Array)
-        {
-            int i = 0;
-            foreach (JsonElement token in addedTokens.EnumerateArray())
+            _pipeline = new TokenizerJsonPipeline(root, path, added.Values.Where(t => t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal));
+            _vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < _pipeline.Pieces.Count; i++)
             {
-                string field = $"added_tokens[{i++}]";
-                if (!token.TryGetProperty("id", out JsonElement id) || !id.TryGetInt32(out int tokenId) || tokenId < 0
-                    || !token.TryGetProperty("content", out JsonElement content) || content.ValueKind != JsonValueKind.String)
-                {
-                    throw new TokenizerFormatException(path, field, "expected an object with a non-negative 'id' and a string 'content'");
-                }
+                _vocab[_pipeline.Pieces[i]] = i;
+                _decoder[i] = _pipeline.Pieces[i];
+            }
 
-                bool Flag(string name) => token.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.True;
-                added[tokenId] = new AddedToken(content.GetString()!, Flag("lstrip"), Flag("rstrip"), Flag("single_word"), Flag("special"));
+            _unkId = model.GetProperty("unk_id").GetInt32();
+        }
+        else if (modelType == "BPE")
+        {
+            (_vocab, _bpe, _addPrefixSpace) = ReadByteLevelBpe(root, model, path);
+            foreach (var (token, id) in _vocab)
+            {
+                _decoder[id] = token;
+            }
+
+            if (model.TryGetProperty("unk_token", out JsonElement unk) && unk.ValueKind == JsonValueKind.String)
+            {
+                _unkId = _vocab.TryGetValue(unk.GetString()!, out int unkId) ? unkId
+                    : throw new TokenizerFormatException(path, "model.unk_token", $"'{unk.GetString()}' is not in model.vocab");
             }
         }
+        else
+        {
+            throw new TokenizerFormatException(path, "model.type", $"unknown or unsupported model type '{modelType}' (supported: BPE with ByteLevel pre-tokenizer, Unigram)");
+        }
 
+        // The special added tokens are the special tokens unless tokenizer_config.json names them.
         var config = TokenizerConfig.Load(directory);
         var specials = new Dictionary<string, AddedToken?>();
         foreach (string attribute in TokenizerConfig.SpecialTokenAttributes)
@@ -100,10 +84,34 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         InitializeSpecialTokens(config, specials, additional, added.ToDictionary());
 
         (_prefix, _suffix) = ReadPostProcessor(root, path);
+        _tokenizerClass = config.GetString("tokenizer_class") is { } name
+            ? (name.EndsWith("Fast", StringComparison.Ordinal) ? name : name + "Fast") + " (tokenizer.json)"
+            : "PreTrainedTokenizerFast (tokenizer.json)";
+
+        // mBART / mBART-50 / NLLB: the fast tokenizer rewrites the template for the chosen language
+        // (set_src_lang_special_tokens / set_tgt_lang_special_tokens), always in the shape the file was saved with.
+        if (_pipeline is not null && config.GetString("tokenizer_class") is { } cls && MultilingualClasses.Any(c => cls.StartsWith(c, StringComparison.Ordinal)))
+        {
+            _languageCodes = [.. config.AdditionalSpecialTokens.Where(t => TryGetAddedOrVocabId(t))];
+            SourceLanguage = config.GetString("src_lang") ?? _prefix.Concat(_suffix).Select(t => t.Token).FirstOrDefault(t => t is not null && _languageCodes.Contains(t));
+            TargetLanguage = config.GetString("tgt_lang");
+            foreach (string? language in (ReadOnlySpan<string?>)[SourceLanguage, TargetLanguage])
+            {
+                if (language is not null && !_languageCodes.Contains(language))
+                {
+                    throw new TokenizerFormatException(config.ConfigPath, "src_lang/tgt_lang", $"'{language}' is not one of the language codes: {string.Join(", ", _languageCodes)}");
+                }
+            }
+        }
     }
 
+    private bool TryGetAddedOrVocabId(string token) => ConvertTokenToId(token) != UnkId || token == UnkToken;
+
     /// <inheritdoc/>
-    public override string TokenizerClass => "PreTrainedTokenizerFast (tokenizer.json)";
+    public override string TokenizerClass => _tokenizerClass;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> LanguageCodes => _languageCodes;
 
     /// <inheritdoc/>
     public override int VocabSize => _vocab.Count;
@@ -130,7 +138,47 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
     private protected override string PrepareForTokenization(string text) =>
         _addPrefixSpace && text.Length > 0 && !PythonText.IsSpace(text[0]) ? " " + text : text;
 
-    private protected override void TokenizeChunk(string chunk, List<string> tokens) => _bpe.Tokenize(chunk, tokens);
+    /// <summary>
+    /// The fast tokenizer's order: split on added tokens, then each stretch between them goes through normalizer,
+    /// pre-tokenizer and model on its own; Metaspace's <c>prepend_scheme: first</c> needs to know which stretch
+    /// starts the text.
+    /// </summary>
+    private protected override IReadOnlyList<string> TokenizeText(string text)
+    {
+        if (_pipeline is null)
+        {
+            return base.TokenizeText(text);
+        }
+
+        var tokens = new List<string>();
+        var chunks = SplitOnAddedTokens(text);
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            var (chunk, isAdded) = chunks[i];
+            if (isAdded)
+            {
+                tokens.Add(chunk);
+            }
+            else if (chunk.Length > 0)
+            {
+                _pipeline.Tokenize(chunk, atStart: i == 0, tokens);
+            }
+        }
+
+        return tokens;
+    }
+
+    private protected override void TokenizeChunk(string chunk, List<string> tokens)
+    {
+        if (_bpe is not null)
+        {
+            _bpe.Tokenize(chunk, tokens);
+        }
+        else
+        {
+            _pipeline!.Tokenize(chunk, atStart: true, tokens);
+        }
+    }
 
     private protected override int TokenToIdCore(string token) =>
         _vocab.TryGetValue(token, out int id) ? id : _unkId ?? UnkId;
@@ -139,9 +187,66 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
 
     private protected override bool TryGetVocabId(string token, out int id) => _vocab.TryGetValue(token, out id);
 
-    private protected override string ConvertTokensToString(List<string> tokens) => ByteLevelBpe.SymbolsToText(string.Concat(tokens));
+    private protected override string ConvertTokensToString(List<string> tokens) =>
+        _pipeline is not null ? _pipeline.Decode(tokens) : ByteLevelBpe.SymbolsToText(string.Concat(tokens));
 
-    private protected override int[] BuildInputs(List<int> ids, bool target) => [.. _prefix, .. ids, .. _suffix];
+    /// <summary>The post-processor's template; a language code in it stands for the chosen source or target language.</summary>
+    private protected override int[] BuildInputs(List<int> ids, bool target)
+    {
+        var result = new List<int>(_prefix.Length + ids.Count + _suffix.Length);
+        result.AddRange(_prefix.Select(t => TemplateId(t, target)));
+        result.AddRange(ids);
+        result.AddRange(_suffix.Select(t => TemplateId(t, target)));
+        return [.. result];
+    }
+
+    private int TemplateId((string? Token, int Id) item, bool target) =>
+        item.Token is not null && _languageCodes.Contains(item.Token) ? LanguageId(RequireLanguage(target)) : item.Id;
+
+    private static SortedDictionary<int, AddedToken> ReadAddedTokens(JsonElement root, string path)
+    {
+        var added = new SortedDictionary<int, AddedToken>();
+        if (root.TryGetProperty("added_tokens", out JsonElement addedTokens) && addedTokens.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (JsonElement token in addedTokens.EnumerateArray())
+            {
+                string field = $"added_tokens[{i++}]";
+                if (token.ValueKind != JsonValueKind.Object || !token.TryGetProperty("id", out JsonElement id) || !id.TryGetInt32(out int tokenId) || tokenId < 0
+                    || !token.TryGetProperty("content", out JsonElement content) || content.ValueKind != JsonValueKind.String)
+                {
+                    throw new TokenizerFormatException(path, field, "expected an object with a non-negative 'id' and a string 'content'");
+                }
+
+                bool Flag(string name) => token.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.True;
+                added[tokenId] = new AddedToken(content.GetString()!, Flag("lstrip"), Flag("rstrip"), Flag("single_word"), Flag("special"));
+            }
+        }
+
+        return added;
+    }
+
+    private static (Dictionary<string, int> Vocab, ByteLevelBpe Bpe, bool AddPrefixSpace) ReadByteLevelBpe(JsonElement root, JsonElement model, string path)
+    {
+        if (root.TryGetProperty("normalizer", out JsonElement normalizer) && normalizer.ValueKind != JsonValueKind.Null)
+        {
+            throw new NotSupportedException($"'{path}': normalizer '{TypeOf(normalizer)}' is not supported with a BPE model.");
+        }
+
+        JsonElement pre = Property(root, "pre_tokenizer", path);
+        if (TypeOf(pre) != "ByteLevel")
+        {
+            throw new NotSupportedException($"'{path}': pre_tokenizer '{TypeOf(pre)}' is not supported with a BPE model; only ByteLevel is (SentencePiece-style BPE with Metaspace is not implemented yet).");
+        }
+
+        if (pre.TryGetProperty("use_regex", out JsonElement useRegex) && useRegex.ValueKind == JsonValueKind.False)
+        {
+            throw new NotSupportedException($"'{path}': ByteLevel pre_tokenizer with use_regex false is not supported.");
+        }
+
+        bool addPrefixSpace = pre.TryGetProperty("add_prefix_space", out JsonElement aps) && aps.ValueKind == JsonValueKind.True;
+        return (ReadVocab(Property(model, "vocab", path), path), new ByteLevelBpe(ReadMerges(Property(model, "merges", path), path)), addPrefixSpace);
+    }
 
     private static JsonElement Property(JsonElement element, string name, string path) =>
         element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null
@@ -204,7 +309,7 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         return result;
     }
 
-    private (int[] Prefix, int[] Suffix) ReadPostProcessor(JsonElement root, string path)
+    private ((string? Token, int Id)[] Prefix, (string? Token, int Id)[] Suffix) ReadPostProcessor(JsonElement root, string path)
     {
         if (!root.TryGetProperty("post_processor", out JsonElement post) || post.ValueKind == JsonValueKind.Null || TypeOf(post) == "ByteLevel")
         {
@@ -215,10 +320,10 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         {
             case "RobertaProcessing":
             case "BertProcessing":
-                return ([SpecialId(post, "cls", path)], [SpecialId(post, "sep", path)]);
+                return ([(null, SpecialId(post, "cls", path))], [(null, SpecialId(post, "sep", path))]);
             case "TemplateProcessing":
-                var prefix = new List<int>();
-                var suffix = new List<int>();
+                var prefix = new List<(string?, int)>();
+                var suffix = new List<(string?, int)>();
                 bool seenSequence = false;
                 int i = 0;
                 foreach (JsonElement piece in Property(post, "single", path).EnumerateArray())
@@ -237,7 +342,7 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
                             id = ids[0].GetInt32();
                         }
 
-                        (seenSequence ? suffix : prefix).Add(id);
+                        (seenSequence ? suffix : prefix).Add((name.GetString(), id));
                     }
                     else
                     {
