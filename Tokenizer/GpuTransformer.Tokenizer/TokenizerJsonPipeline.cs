@@ -48,7 +48,7 @@ internal sealed class TokenizerJsonPipeline
         foreach (JsonElement entry in vocab.EnumerateArray())
         {
             if (entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2 || entry[0].ValueKind != JsonValueKind.String
-                || entry[0].GetString()!.Length == 0 || !entry[1].TryGetDouble(out double score))
+                || entry[0].GetString()!.Length == 0 || entry[1].ValueKind != JsonValueKind.Number || !entry[1].TryGetDouble(out double score))
             {
                 throw new TokenizerFormatException(path, $"model.vocab[{i}]", $"expected [piece, score], found {entry.GetRawText()}");
             }

@@ -51,17 +51,6 @@ public sealed class TokenizerJsonTests
     }
 
     [Fact]
-    public void UnigramTokenizerJsonIsNotSupportedAndNamesTheFile()
-    {
-        using var temp = new TempDirectory();
-        string path = Path.Combine(temp.Path, "tokenizer.json");
-        File.WriteAllText(path, """{"model": {"type": "Unigram", "vocab": [["<unk>", 0.0]], "unk_id": 0}, "pre_tokenizer": {"type": "Metaspace"}}""");
-        var ex = Assert.Throws<NotSupportedException>(() => AutoTokenizer.Load(temp.Path));
-        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Unigram", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void CorruptTokenizerJsonNamesFileAndField()
     {
         using var temp = new TempDirectory();
