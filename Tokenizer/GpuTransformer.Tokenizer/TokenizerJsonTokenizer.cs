@@ -5,9 +5,13 @@ namespace GpuTransformer.Tokenizer;
 /// <summary>
 /// A tokenizer read from a fast-tokenizer <c>tokenizer.json</c>, for folders that have no slow-tokenizer files.
 /// Supported: the byte-level BPE of BART / RoBERTa / GPT-2 (model <c>BPE</c>, pre-tokenizer and decoder
-/// <c>ByteLevel</c>, no normalizer) with its added tokens and a <c>RobertaProcessing</c>, <c>TemplateProcessing</c>
-/// or <c>ByteLevel</c> post-processor. Other models (e.g. <c>Unigram</c>) are refused with a
-/// <see cref="NotSupportedException"/> naming the file and the component.
+/// <c>ByteLevel</c>, no normalizer), and the SentencePiece-style <c>Unigram</c> model of T5 / Flan-T5, mBART and
+/// Pegasus fast tokenizers (normalizers <c>Precompiled</c>, <c>Strip</c>, <c>Replace</c>, NF*; pre-tokenizers
+/// <c>Metaspace</c> and <c>WhitespaceSplit</c>; decoders <c>Metaspace</c>, <c>ByteFallback</c>, <c>Fuse</c>,
+/// <c>Strip</c>, <c>Replace</c>), with added tokens and a <c>RobertaProcessing</c>, <c>TemplateProcessing</c> or
+/// <c>ByteLevel</c> post-processor; for mBART / mBART-50 / NLLB the template's language code follows the chosen
+/// source or target language. A component of another type is a <see cref="TokenizerFormatException"/> naming the
+/// file and the JSON path; SentencePiece-style BPE (NLLB / M2M100 fast tokenizers) is not implemented yet.
 /// </summary>
 public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
 {
