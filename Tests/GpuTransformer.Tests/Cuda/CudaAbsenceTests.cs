@@ -101,7 +101,7 @@ public sealed class CudaAbsenceTests
         }
         else
         {
-            Assert.Matches("(?m)^cuda: ", text);
+            Assert.Matches("(?m)^absent: cuda: ", text);
         }
     }
 }

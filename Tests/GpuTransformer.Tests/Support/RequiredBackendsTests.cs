@@ -1,5 +1,4 @@
 using GpuTransformer.Runtime;
-using GpuTransformer.Tests.Generator;
 using Xunit;
 
 namespace GpuTransformer.Tests.Support;

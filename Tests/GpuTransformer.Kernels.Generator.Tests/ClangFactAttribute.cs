@@ -1,7 +1,7 @@
 using GpuTransformer.Tests.Support;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// A theory that needs clang-14 (to compile generated CUDA C to PTX and check OpenCL C): skipped with the reason when

@@ -3,7 +3,7 @@ using GpuTransformer.Runtime;
 using GpuTransformer.Tests.Support;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// Every kernel the generator emitted for GpuTransformer.Kernels compiles: its CUDA C to PTX for sm_80 with clang-14

@@ -1,10 +1,11 @@
+using GpuTransformer.Tests.Support;
 using System.Collections.Immutable;
 using GpuTransformer.Kernels.Generator;
 using GpuTransformer.Runtime;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>Runs <see cref="KernelGenerator"/> on C# source through Roslyn's driver, as the build does.</summary>
 public static class GeneratorHarness

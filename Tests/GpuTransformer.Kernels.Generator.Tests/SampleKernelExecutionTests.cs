@@ -5,7 +5,7 @@ using GpuTransformer.Tests.Support;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// The generated code of testdata/generator/SampleKernels.cs, compiled and run: the launchers, the emulator's two

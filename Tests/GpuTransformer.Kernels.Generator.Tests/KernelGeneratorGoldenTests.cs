@@ -2,7 +2,7 @@ using System.Text;
 using GpuTransformer.Tests.Support;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// The generator's output for testdata/generator/SampleKernels.cs, compared with the committed golden text. The

@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// The generator is incremental: an edit that does not change a kernel (a comment) leaves every translation step's

@@ -1,7 +1,8 @@
+using GpuTransformer.Tests.Support;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Kernels.Generator.Tests;
 
 /// <summary>
 /// Every construct the kernel language lacks is a compile-time error with its own id, reported exactly at the

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace GpuTransformer.Tests.Generator;
+namespace GpuTransformer.Tests.Support;
 
 /// <summary>Runs clang-14, the compiler that checks generated device code on machines without a GPU.</summary>
 public static class Clang
