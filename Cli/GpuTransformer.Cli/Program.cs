@@ -10,6 +10,8 @@ commands:
   {1}
   {2}
   {3}
+  {4}
+  {5}
 
 With no --model, the bundled English-to-German model models/multi30k-en-de-small is used.
 Input is one sentence per line (positional TEXT arguments, --input FILE, or standard input).
@@ -17,7 +19,7 @@ Input is one sentence per line (positional TEXT arguments, --input FILE, or stan
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage));
+    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage, BenchCommand.Usage, MakeRandomModelCommand.Usage));
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -30,6 +32,8 @@ try
         "tokenize" => TokenizeCommand.Run(new CommandArguments(rest, "pieces")),
         "info" => InfoCommand.Run(new CommandArguments(rest)),
         "devices" => DevicesCommand.Run(new CommandArguments(rest)),
+        "bench" => BenchCommand.Run(new CommandArguments(rest, "json")),
+        "make-random-model" => MakeRandomModelCommand.Run(new CommandArguments(rest)),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
