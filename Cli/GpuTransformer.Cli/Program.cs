@@ -11,6 +11,8 @@ commands:
   {2}
   {3}
   {4}
+  {5}
+  {6}
 
 With no --model, the bundled English-to-German model models/multi30k-en-de-small is used.
 Input is one sentence per line (positional TEXT arguments, --input FILE, or standard input).
@@ -20,7 +22,7 @@ eng_Latn / deu_Latn); the tokenizer config's src_lang / tgt_lang are the default
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TranslateCommand.GenerateUsage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage));
+    Console.Out.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, usage, TranslateCommand.Usage, TranslateCommand.GenerateUsage, TokenizeCommand.Usage, InfoCommand.Usage, DevicesCommand.Usage, BenchCommand.Usage, MakeRandomModelCommand.Usage));
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -33,6 +35,8 @@ try
         "tokenize" => TokenizeCommand.Run(new CommandArguments(rest, "pieces")),
         "info" => InfoCommand.Run(new CommandArguments(rest)),
         "devices" => DevicesCommand.Run(new CommandArguments(rest)),
+        "bench" => BenchCommand.Run(new CommandArguments(rest, "json")),
+        "make-random-model" => MakeRandomModelCommand.Run(new CommandArguments(rest)),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

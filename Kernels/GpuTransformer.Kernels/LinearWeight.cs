@@ -1,3 +1,4 @@
+using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Runtime;
 
 namespace GpuTransformer.Kernels;
@@ -6,17 +7,20 @@ namespace GpuTransformer.Kernels;
 /// The weight (and optional bias) of one <c>nn.Linear</c>, uploaded once to an accelerator in PyTorch's
 /// <c>[out, in]</c> layout; <see cref="Gemm.Linear(Accelerator, ArrayView{float}, LinearWeight, ArrayView{float}, int, Activation)"/>
 /// multiplies by its transpose. A token embedding table is the same shape, so a tied output projection and the
-/// embedding lookup share one.
+/// embedding lookup share one. On the <c>cpu</c> backend with 512-bit SIMD the weight is also packed, once, into the
+/// panel layout of the CPU GEMM's micro-kernel (<see cref="CpuPackedWeight"/>); the row-major copy stays for the
+/// embedding lookup and for callers that read <see cref="Weight"/>.
 /// </summary>
 public sealed class LinearWeight : IDisposable
 {
     private readonly MemoryBuffer<float> weight;
     private readonly MemoryBuffer<float>? bias;
 
-    private LinearWeight(MemoryBuffer<float> weight, MemoryBuffer<float>? bias, int outFeatures, int inFeatures)
+    private LinearWeight(MemoryBuffer<float> weight, MemoryBuffer<float>? bias, CpuPackedWeight? packed, int outFeatures, int inFeatures)
     {
         this.weight = weight;
         this.bias = bias;
+        Packed = packed;
         Out = outFeatures;
         In = inFeatures;
     }
@@ -36,8 +40,11 @@ public sealed class LinearWeight : IDisposable
     /// <summary>The bias of <see cref="Out"/> elements, or an empty view.</summary>
     public ArrayView<float> Bias => bias?.View ?? default;
 
-    /// <summary>Bytes the weight and bias occupy on the device.</summary>
-    public long Bytes => weight.Memory.Bytes + (bias?.Memory.Bytes ?? 0);
+    /// <summary>Bytes the weight and bias occupy on the device, the CPU's packed copy included.</summary>
+    public long Bytes => weight.Memory.Bytes + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0);
+
+    /// <summary>The CPU GEMM's packed copy, or null on other backends and on machines without 512-bit SIMD.</summary>
+    internal CpuPackedWeight? Packed { get; }
 
     /// <summary>Uploads a weight and bias.</summary>
     /// <param name="accelerator">Where it will be used.</param>
@@ -63,13 +70,17 @@ public sealed class LinearWeight : IDisposable
         }
 
         var w = accelerator.Upload(weight);
+        MemoryBuffer<float>? b = null;
         try
         {
-            return new LinearWeight(w, bias.IsEmpty ? null : accelerator.Upload(bias), outFeatures, inFeatures);
+            b = bias.IsEmpty ? null : accelerator.Upload(bias);
+            var packed = accelerator.Kind == AcceleratorKind.Cpu && CpuPackedWeight.IsSupported ? CpuPackedWeight.Create(weight, bias, outFeatures, inFeatures) : null;
+            return new LinearWeight(w, b, packed, outFeatures, inFeatures);
         }
         catch
         {
             w.Dispose();
+            b?.Dispose();
             throw;
         }
     }
@@ -79,5 +90,6 @@ public sealed class LinearWeight : IDisposable
     {
         weight.Dispose();
         bias?.Dispose();
+        Packed?.Dispose();
     }
 }

@@ -14,52 +14,119 @@ public static class CpuTokenSelection
     /// <param name="scores">[rows, K] output scores.</param>
     /// <param name="ids">[rows, K] output ids.</param>
     /// <param name="logSumExp">[rows] output logsumexp.</param>
-    public static void Select(Span<float> logits, int rows, int vocab, in TokenSelectionOptions options, ReadOnlySpan<int> editOffsets, ReadOnlySpan<int> edits, ReadOnlySpan<float> rowOffsets, Span<float> scores, Span<int> ids, Span<float> logSumExp)
+    public static unsafe void Select(Span<float> logits, int rows, int vocab, in TokenSelectionOptions options, ReadOnlySpan<int> editOffsets, ReadOnlySpan<int> edits, ReadOnlySpan<float> rowOffsets, Span<float> scores, Span<int> ids, Span<float> logSumExp)
     {
-        int k = options.K;
-        for (int r = 0; r < rows; r++)
+        // Checked before the rows are split over threads, so a bad edit is this exception and not an AggregateException.
+        if (!editOffsets.IsEmpty)
         {
-            var row = logits.Slice(r * vocab, vocab);
-            if (options.LogSoftmaxFirst)
+            for (int e = editOffsets[0]; e < editOffsets[rows]; e++)
             {
-                CpuSoftmax.LogSoftmax(row, row);
-            }
-
-            if (!editOffsets.IsEmpty)
-            {
-                bool forced = false;
-                for (int e = editOffsets[r]; e < editOffsets[r + 1]; e++)
+                int token = edits[2 * e];
+                if ((uint)token >= (uint)vocab)
                 {
-                    int token = edits[2 * e];
-                    if ((uint)token >= (uint)vocab)
-                    {
-                        throw new ArgumentOutOfRangeException(nameof(edits), token, $"edit of token {token} outside the vocabulary of {vocab}");
-                    }
-
-                    switch ((TokenEditKind)edits[2 * e + 1])
-                    {
-                        case TokenEditKind.Ban:
-                            row[token] = float.NegativeInfinity;
-                            break;
-                        case TokenEditKind.Penalty:
-                            float s = row[token];
-                            row[token] = s < 0 ? s * options.RepetitionPenalty : s / options.RepetitionPenalty;
-                            break;
-                        default:
-                            if (!forced)
-                            {
-                                row.Fill(float.NegativeInfinity);
-                                forced = true;
-                            }
-
-                            row[token] = 0f;
-                            break;
-                    }
+                    throw new ArgumentOutOfRangeException(nameof(edits), token, $"edit of token {token} outside the vocabulary of {vocab}");
                 }
             }
+        }
 
-            logSumExp[r] = LogSumExp(row);
-            TopK(row, rowOffsets.IsEmpty ? 0f : rowOffsets[r], scores.Slice(r * k, k), ids.Slice(r * k, k));
+        // Rows are independent and each one is computed exactly as on one thread, so results do not depend on threads.
+        fixed (float* pl = logits, pr = rowOffsets, ps = scores, pz = logSumExp)
+        fixed (int* po = editOffsets, pe = edits, pi = ids)
+        {
+            var job = new Job
+            {
+                Logits = pl, Vocab = vocab, Options = options, EditOffsets = editOffsets.IsEmpty ? null : po, Edits = pe, EditsLength = edits.Length,
+                RowOffsets = rowOffsets.IsEmpty ? null : pr, Scores = ps, Ids = pi, LogSumExp = pz,
+            };
+            if (rows == 1 || (long)rows * vocab < 65_536)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    job.Run(r);
+                }
+            }
+            else
+            {
+                CpuParallel.For(rows, &RunJob, &job);
+            }
+        }
+    }
+
+    private static unsafe void RunJob(int row, void* state) => ((Job*)state)->Run(row);
+
+    private static void Row(int r, Span<float> logits, int vocab, in TokenSelectionOptions options, ReadOnlySpan<int> editOffsets, ReadOnlySpan<int> edits, ReadOnlySpan<float> rowOffsets, Span<float> scores, Span<int> ids, Span<float> logSumExp)
+    {
+        int k = options.K;
+        var row = logits.Slice(r * vocab, vocab);
+        if (options.LogSoftmaxFirst)
+        {
+            CpuSoftmax.LogSoftmax(row, row);
+        }
+
+        if (!editOffsets.IsEmpty)
+        {
+            bool forced = false;
+            for (int e = editOffsets[r]; e < editOffsets[r + 1]; e++)
+            {
+                int token = edits[2 * e];
+                if ((uint)token >= (uint)vocab)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(edits), token, $"edit of token {token} outside the vocabulary of {vocab}");
+                }
+
+                switch ((TokenEditKind)edits[2 * e + 1])
+                {
+                    case TokenEditKind.Ban:
+                        row[token] = float.NegativeInfinity;
+                        break;
+                    case TokenEditKind.Penalty:
+                        float s = row[token];
+                        row[token] = s < 0 ? s * options.RepetitionPenalty : s / options.RepetitionPenalty;
+                        break;
+                    default:
+                        if (!forced)
+                        {
+                            row.Fill(float.NegativeInfinity);
+                            forced = true;
+                        }
+
+                        row[token] = 0f;
+                        break;
+                }
+            }
+        }
+
+        logSumExp[r] = LogSumExp(row);
+        TopK(row, rowOffsets.IsEmpty ? 0f : rowOffsets[r], scores.Slice(r * k, k), ids.Slice(r * k, k));
+    }
+
+    private unsafe struct Job
+    {
+        public float* Logits;
+        public int Vocab;
+        public TokenSelectionOptions Options;
+        public int* EditOffsets;
+        public int* Edits;
+        public int EditsLength;
+        public float* RowOffsets;
+        public float* Scores;
+        public int* Ids;
+        public float* LogSumExp;
+
+        public readonly void Run(int r)
+        {
+            int k = Options.K;
+            Row(
+                0,
+                new Span<float>(Logits + (long)r * Vocab, Vocab),
+                Vocab,
+                Options,
+                EditOffsets == null ? default : new ReadOnlySpan<int>(EditOffsets + r, 2),
+                new ReadOnlySpan<int>(Edits, EditsLength),
+                RowOffsets == null ? default : new ReadOnlySpan<float>(RowOffsets + r, 1),
+                new Span<float>(Scores + (long)r * k, k),
+                new Span<int>(Ids + (long)r * k, k),
+                new Span<float>(LogSumExp + r, 1));
         }
     }
 
