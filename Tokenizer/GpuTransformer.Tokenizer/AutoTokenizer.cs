@@ -16,7 +16,7 @@ public static class AutoTokenizer
         ["MarianTokenizer", "BartTokenizer", "RobertaTokenizer", "T5Tokenizer", "MBartTokenizer", "MBart50Tokenizer", "M2M100Tokenizer", "NllbTokenizer", "PegasusTokenizer"];
 
     private static readonly string[] LookedFor =
-        ["tokenizer_config.json (tokenizer_class)", "config.json (model_type)", "source.spm + target.spm + vocab.json (Marian)", "vocab.json + merges.txt (BART)", "spiece.model (T5)", "sentencepiece.bpe.model (mBART / NLLB; with vocab.json: M2M100)", "tokenizer.json (fast tokenizer; byte-level BPE or Unigram)"];
+        ["tokenizer_config.json (tokenizer_class)", "config.json (model_type)", "source.spm + target.spm + vocab.json (Marian)", "vocab.json + merges.txt (BART)", "spiece.model (T5)", "sentencepiece.bpe.model (mBART / NLLB; with vocab.json: M2M100)", "tokenizer.json (fast tokenizer; byte-level BPE, Unigram or SentencePiece-style BPE)"];
 
     /// <summary>Loads the tokenizer of a model folder.</summary>
     /// <param name="modelDirectory">The folder.</param>

@@ -6,10 +6,11 @@ using System.Text.RegularExpressions;
 namespace GpuTransformer.Tokenizer;
 
 /// <summary>
-/// The SentencePiece-style part of a fast tokenizer (<c>tokenizer.json</c> with a <c>Unigram</c> model): normalizer,
-/// pre-tokenizer, model and decoder with the semantics of the <c>tokenizers</c> library 0.19, as transformers'
-/// <c>convert_slow_tokenizer</c> assembles them for T5, mBART, NLLB and Pegasus. The segmenter is the
-/// sentencepiece unigram Viterbi of <see cref="SentencePieceModel"/> over the pre-tokenized words.
+/// The SentencePiece-style part of a fast tokenizer (<c>tokenizer.json</c> with a <c>Unigram</c> or a Metaspace-style
+/// <c>BPE</c> model): normalizer, pre-tokenizer, model and decoder with the semantics of the <c>tokenizers</c> library
+/// 0.19, as transformers' <c>convert_slow_tokenizer</c> assembles them for T5, mBART, NLLB and Pegasus. The segmenter
+/// of a Unigram model is the sentencepiece unigram Viterbi of <see cref="SentencePieceModel"/> over the pre-tokenized
+/// words; of a BPE model (NLLB) the rank-ordered merges of <see cref="TokenizerJsonBpe"/>.
 /// </summary>
 internal sealed class TokenizerJsonPipeline
 {
@@ -18,55 +19,34 @@ internal sealed class TokenizerJsonPipeline
     private readonly List<Func<string, string>> _normalizers = [];
     private readonly List<Func<List<(string Text, bool AtStart)>, List<(string Text, bool AtStart)>>> _preTokenizers = [];
     private readonly List<Func<List<string>, List<string>>> _decoders = [];
-    private readonly SentencePieceModel _model;
+    private readonly SentencePieceModel? _model;
+    private readonly TokenizerJsonBpe? _bpe;
     private readonly string _path;
 
     public TokenizerJsonPipeline(JsonElement root, string path, IReadOnlySet<string> specialTokens)
     {
         _path = path;
         JsonElement model = root.GetProperty("model");
-        if (!model.TryGetProperty("vocab", out JsonElement vocab) || vocab.ValueKind != JsonValueKind.Array)
+        if (model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String && type.GetString() == "BPE")
         {
-            throw new TokenizerFormatException(path, "model.vocab", "expected an array of [piece, score] pairs");
-        }
-
-        bool byteFallback = model.TryGetProperty("byte_fallback", out JsonElement bf) && bf.ValueKind == JsonValueKind.True;
-        int unkId = -1;
-        if (model.TryGetProperty("unk_id", out JsonElement unk) && unk.ValueKind != JsonValueKind.Null && (!unk.TryGetInt32(out unkId) || unkId < 0 || unkId >= vocab.GetArrayLength()))
-        {
-            throw new TokenizerFormatException(path, "model.unk_id", $"expected an id inside model.vocab, found {unk.GetRawText()}");
-        }
-
-        if (unkId < 0)
-        {
-            throw new NotSupportedException($"'{path}': a Unigram model without unk_id is not supported.");
-        }
-
-        var pieces = new List<(string, float, SentencePiecePieceType)>();
-        float minScore = float.MaxValue;
-        int i = 0;
-        foreach (JsonElement entry in vocab.EnumerateArray())
-        {
-            if (entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2 || entry[0].ValueKind != JsonValueKind.String
-                || entry[0].GetString()!.Length == 0 || entry[1].ValueKind != JsonValueKind.Number || !entry[1].TryGetDouble(out double score))
+            _bpe = new TokenizerJsonBpe(model, path);
+            Vocab = _bpe.Vocab;
+            UnkId = _bpe.UnkId;
+            foreach (var (token, id) in Vocab)
             {
-                throw new TokenizerFormatException(path, $"model.vocab[{i}]", $"expected [piece, score], found {entry.GetRawText()}");
+                IdToToken[id] = token;
             }
-
-            string piece = entry[0].GetString()!;
-            Pieces.Add(piece);
-
-            // Special added tokens are cut out of the text before the model runs, so they stay out of its lattice.
-            var type = i == unkId ? SentencePiecePieceType.Unknown
-                : byteFallback && IsBytePiece(piece) ? SentencePiecePieceType.Byte
-                : specialTokens.Contains(piece) ? SentencePiecePieceType.Control
-                : SentencePiecePieceType.Normal;
-            pieces.Add((piece, (float)score, type));
-            minScore = Math.Min(minScore, (float)score);
-            i++;
+        }
+        else
+        {
+            List<string> pieces;
+            (_model, Vocab, pieces, UnkId) = ReadUnigram(model, path, specialTokens);
+            for (int id = 0; id < pieces.Count; id++)
+            {
+                IdToToken[id] = pieces[id];
+            }
         }
 
-        _model = SentencePieceModel.FromPieces(SentencePieceModelProto.FromPieces(pieces, SentencePieceModelType.Unigram, byteFallback, unkId), path, minScore);
         if (root.TryGetProperty("normalizer", out JsonElement normalizer) && normalizer.ValueKind != JsonValueKind.Null)
         {
             AddNormalizer(normalizer, "normalizer");
@@ -83,8 +63,14 @@ internal sealed class TokenizerJsonPipeline
         }
     }
 
-    /// <summary>The model's pieces in id order.</summary>
-    public List<string> Pieces { get; } = [];
+    /// <summary>The model's vocabulary: token to id.</summary>
+    public Dictionary<string, int> Vocab { get; }
+
+    /// <summary>The model's tokens by id (a Unigram piece listed twice keeps both ids here).</summary>
+    public Dictionary<int, string> IdToToken { get; } = [];
+
+    /// <summary>The model's unknown token id, or null when a BPE model has none.</summary>
+    public int? UnkId { get; }
 
     /// <summary>
     /// Normalizes, pre-tokenizes and segments one stretch of text between added tokens; <paramref name="atStart"/>
@@ -107,7 +93,7 @@ internal sealed class TokenizerJsonPipeline
         {
             if (word.Length > 0)
             {
-                tokens.AddRange(_model.EncodeAsPieces(word));
+                tokens.AddRange(_bpe is not null ? _bpe.Tokenize(word) : _model!.EncodeAsPieces(word));
             }
         }
     }
@@ -122,6 +108,57 @@ internal sealed class TokenizerJsonPipeline
         }
 
         return string.Concat(current);
+    }
+
+    /// <summary>A <c>Unigram</c> model: the sentencepiece Viterbi over the JSON piece table.</summary>
+    private static (SentencePieceModel Model, Dictionary<string, int> Vocab, List<string> Pieces, int UnkId) ReadUnigram(JsonElement model, string path, IReadOnlySet<string> specialTokens)
+    {
+        if (!model.TryGetProperty("vocab", out JsonElement vocab) || vocab.ValueKind != JsonValueKind.Array)
+        {
+            throw new TokenizerFormatException(path, "model.vocab", "expected an array of [piece, score] pairs");
+        }
+
+        bool byteFallback = model.TryGetProperty("byte_fallback", out JsonElement bf) && bf.ValueKind == JsonValueKind.True;
+        int unkId = -1;
+        if (model.TryGetProperty("unk_id", out JsonElement unk) && unk.ValueKind != JsonValueKind.Null && (!unk.TryGetInt32(out unkId) || unkId < 0 || unkId >= vocab.GetArrayLength()))
+        {
+            throw new TokenizerFormatException(path, "model.unk_id", $"expected an id inside model.vocab, found {unk.GetRawText()}");
+        }
+
+        if (unkId < 0)
+        {
+            throw new NotSupportedException($"'{path}': a Unigram model without unk_id is not supported.");
+        }
+
+        var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        var pieceList = new List<string>();
+        var pieces = new List<(string, float, SentencePiecePieceType)>();
+        float minScore = float.MaxValue;
+        int i = 0;
+        foreach (JsonElement entry in vocab.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2 || entry[0].ValueKind != JsonValueKind.String
+                || entry[0].GetString()!.Length == 0 || entry[1].ValueKind != JsonValueKind.Number || !entry[1].TryGetDouble(out double score))
+            {
+                throw new TokenizerFormatException(path, $"model.vocab[{i}]", $"expected [piece, score], found {entry.GetRawText()}");
+            }
+
+            string piece = entry[0].GetString()!;
+            vocabulary[piece] = i;
+            pieceList.Add(piece);
+
+            // Special added tokens are cut out of the text before the model runs, so they stay out of its lattice.
+            var type = i == unkId ? SentencePiecePieceType.Unknown
+                : byteFallback && IsBytePiece(piece) ? SentencePiecePieceType.Byte
+                : specialTokens.Contains(piece) ? SentencePiecePieceType.Control
+                : SentencePiecePieceType.Normal;
+            pieces.Add((piece, (float)score, type));
+            minScore = Math.Min(minScore, (float)score);
+            i++;
+        }
+
+        var segmenter = SentencePieceModel.FromPieces(SentencePieceModelProto.FromPieces(pieces, SentencePieceModelType.Unigram, byteFallback, unkId), path, minScore);
+        return (segmenter, vocabulary, pieceList, unkId);
     }
 
     private static bool IsBytePiece(string piece) =>

@@ -5,13 +5,17 @@ namespace GpuTransformer.Tokenizer;
 /// <summary>
 /// A tokenizer read from a fast-tokenizer <c>tokenizer.json</c>, for folders that have no slow-tokenizer files.
 /// Supported: the byte-level BPE of BART / RoBERTa / GPT-2 (model <c>BPE</c>, pre-tokenizer and decoder
-/// <c>ByteLevel</c>, no normalizer), and the SentencePiece-style <c>Unigram</c> model of T5 / Flan-T5, mBART and
-/// Pegasus fast tokenizers (normalizers <c>Precompiled</c>, <c>Strip</c>, <c>Replace</c>, NF*; pre-tokenizers
+/// <c>ByteLevel</c>, no normalizer), and the SentencePiece-style models: <c>Unigram</c> of T5 / Flan-T5, mBART and
+/// Pegasus fast tokenizers, and <c>BPE</c> over Unicode characters with merges by rank of the NLLB fast tokenizer
+/// (<c>unk_token</c>, <c>fuse_unk</c>, <c>byte_fallback</c>, <c>ignore_merges</c>; merges as <c>"a b"</c> or
+/// <c>["a", "b"]</c>), with normalizers <c>Precompiled</c>, <c>Strip</c>, <c>Replace</c>, NF*; pre-tokenizers
 /// <c>Metaspace</c> and <c>WhitespaceSplit</c>; decoders <c>Metaspace</c>, <c>ByteFallback</c>, <c>Fuse</c>,
-/// <c>Strip</c>, <c>Replace</c>), with added tokens and a <c>RobertaProcessing</c>, <c>TemplateProcessing</c> or
-/// <c>ByteLevel</c> post-processor; for mBART / mBART-50 / NLLB the template's language code follows the chosen
-/// source or target language. A component of another type is a <see cref="TokenizerFormatException"/> naming the
-/// file and the JSON path; SentencePiece-style BPE (NLLB / M2M100 fast tokenizers) is not implemented yet.
+/// <c>Strip</c>, <c>Replace</c>. Added tokens and a <c>RobertaProcessing</c>, <c>TemplateProcessing</c> or
+/// <c>ByteLevel</c> post-processor apply to all; for mBART / mBART-50 / NLLB the template's language code follows the
+/// chosen source or target language. A component of another type, a BPE <c>continuing_subword_prefix</c> /
+/// <c>end_of_word_suffix</c> or random <c>dropout</c>, or a merge of tokens outside the vocabulary is a
+/// <see cref="TokenizerFormatException"/> naming the file and the JSON path. (transformers has no fast M2M100
+/// tokenizer, so there is no M2M100 <c>tokenizer.json</c> to read.)
 /// </summary>
 public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
 {
@@ -42,17 +46,15 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         JsonElement model = Property(root, "model", path);
         string modelType = model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "BPE";
         var added = ReadAddedTokens(root, path);
-        if (modelType == "Unigram")
+        // A BPE model goes the byte-level way (BART / RoBERTa / GPT-2) when its pre-tokenizer is ByteLevel, else the
+        // SentencePiece way (NLLB: Metaspace, normalizers, rank-ordered merges over Unicode characters).
+        bool byteLevel = modelType == "BPE" && root.TryGetProperty("pre_tokenizer", out JsonElement preTokenizer) && TypeOf(preTokenizer) == "ByteLevel";
+        if (modelType == "Unigram" || (modelType == "BPE" && !byteLevel))
         {
             _pipeline = new TokenizerJsonPipeline(root, path, added.Values.Where(t => t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal));
-            _vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < _pipeline.Pieces.Count; i++)
-            {
-                _vocab[_pipeline.Pieces[i]] = i;
-                _decoder[i] = _pipeline.Pieces[i];
-            }
-
-            _unkId = model.GetProperty("unk_id").GetInt32();
+            _vocab = _pipeline.Vocab;
+            _decoder = _pipeline.IdToToken;
+            _unkId = _pipeline.UnkId;
         }
         else if (modelType == "BPE")
         {
@@ -70,7 +72,7 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         }
         else
         {
-            throw new TokenizerFormatException(path, "model.type", $"unknown or unsupported model type '{modelType}' (supported: BPE with ByteLevel pre-tokenizer, Unigram)");
+            throw new TokenizerFormatException(path, "model.type", $"unknown or unsupported model type '{modelType}' (supported: BPE, Unigram)");
         }
 
         // The special added tokens are the special tokens unless tokenizer_config.json names them.
@@ -240,7 +242,7 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         JsonElement pre = Property(root, "pre_tokenizer", path);
         if (TypeOf(pre) != "ByteLevel")
         {
-            throw new NotSupportedException($"'{path}': pre_tokenizer '{TypeOf(pre)}' is not supported with a BPE model; only ByteLevel is (SentencePiece-style BPE with Metaspace is not implemented yet).");
+            throw new NotSupportedException($"'{path}': pre_tokenizer '{TypeOf(pre)}' is not supported with a byte-level BPE model.");
         }
 
         if (pre.TryGetProperty("use_regex", out JsonElement useRegex) && useRegex.ValueKind == JsonValueKind.False)
@@ -262,7 +264,8 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
             ? type.GetString()!
             : element.ValueKind.ToString();
 
-    private static Dictionary<string, int> ReadVocab(JsonElement vocab, string path)
+    /// <summary>A BPE <c>model.vocab</c>: an object mapping tokens to non-negative ids.</summary>
+    internal static Dictionary<string, int> ReadVocab(JsonElement vocab, string path)
     {
         if (vocab.ValueKind != JsonValueKind.Object)
         {
@@ -283,7 +286,8 @@ public sealed class TokenizerJsonTokenizer : PreTrainedTokenizer
         return result;
     }
 
-    private static List<(string, string)> ReadMerges(JsonElement merges, string path)
+    /// <summary>A BPE <c>model.merges</c> in rank order, each <c>"first second"</c> or <c>["first", "second"]</c>.</summary>
+    internal static List<(string, string)> ReadMerges(JsonElement merges, string path)
     {
         if (merges.ValueKind != JsonValueKind.Array)
         {

@@ -7,6 +7,9 @@ MBartConverter, MBart50Converter, NllbConverter and PegasusConverter subclasses)
 field names and values `tokenizers` 0.19 writes:
 
   model          Unigram: vocab [[piece, score], ...] in the converter's id order, unk_id, byte_fallback
+                 BPE (a .model with model_type BPE, i.e. NLLB): vocab {piece: id} in the converter's id order,
+                 merges as SentencePieceExtractor.extract() makes them (see bpe_merges), unk_token the trainer's
+                 unk_piece, fuse_unk true, byte_fallback false (4.43.4's SpmConverter passes no byte_fallback)
   normalizer     Sequence[Precompiled(charsmap, base64), Strip(right), Replace(Regex " {2,}" -> "\u2581")]
   pre_tokenizer  Metaspace("\u2581", prepend_scheme, split=true) (Pegasus: Sequence[WhitespaceSplit, Metaspace])
   post_processor TemplateProcessing as the converter (mBART / NLLB: for the config's src_lang, as the fast
@@ -78,6 +81,8 @@ def read_model(path):
                     trainer["model_type"] = v2
                 elif f2 == 40:
                     trainer["unk_id"] = v2
+                elif f2 == 45:
+                    trainer["unk_piece"] = v2.decode("utf-8")
                 elif f2 == 35:
                     trainer["byte_fallback"] = bool(v2)
         elif field == 3:
@@ -85,6 +90,26 @@ def read_model(path):
                 if f2 == 2:
                     normalizer["charsmap"] = v2
     return pieces, trainer, normalizer
+
+
+def bpe_merges(pieces):
+    """SentencePieceExtractor.extract() without vocab_scores: for every piece in sentencepiece id order, each split
+    into two pieces that are both in the vocabulary, the splits of one piece ordered by (id left, id right); the final
+    stable sort by the merged piece's id keeps that order."""
+    vocab = {}
+    for index, p in enumerate(pieces):
+        vocab[p["piece"]] = index  # as {sp.id_to_piece(i): i}: a repeated piece would keep its last id
+    merges = []
+    for merge, piece_score in vocab.items():
+        local = []
+        for index in range(1, len(merge)):
+            left, right = merge[:index], merge[index:]
+            if left in vocab and right in vocab:
+                local.append((left, right, piece_score))
+        local.sort(key=lambda x: (vocab[x[0]], vocab[x[1]]))
+        merges.extend(local)
+    merges.sort(key=lambda val: val[2])
+    return [f"{left} {right}" for left, right, _ in merges]
 
 
 def template(single, special_ids):
@@ -111,8 +136,8 @@ def main(folder, family, out):
     added = {int(k): v for k, v in config.get("added_tokens_decoder", {}).items()}
     model_file = "spiece.model" if family in ("t5", "pegasus") else "sentencepiece.bpe.model"
     pieces, trainer, normalizer = read_model(f"{folder}/{model_file}")
-    if trainer["model_type"] != 1:
-        raise SystemExit(f"{model_file}: model_type {trainer['model_type']} is not unigram")
+    if trainer["model_type"] not in (1, 2):
+        raise SystemExit(f"{model_file}: model_type {trainer['model_type']} is neither unigram nor BPE")
     ids = {v["content"]: k for k, v in added.items()}
 
     if family == "t5":
@@ -171,6 +196,17 @@ def main(folder, family, out):
         "decoder": metaspace,
         "model": {"type": "Unigram", "unk_id": unk_id, "vocab": [[p, s] for p, s in vocab], "byte_fallback": trainer["byte_fallback"]},
     }
+    if trainer["model_type"] == 2:
+        # SpmConverter.tokenizer for model_type 2: BPE(bpe_vocab, merges, unk_token=unk_piece, fuse_unk=True),
+        # serialized with the field order of tokenizers 0.19 (merges as "left right" strings).
+        bpe_vocab = {}
+        for i, (piece, _) in enumerate(vocab):
+            bpe_vocab[piece] = i
+        tokenizer["model"] = {
+            "type": "BPE", "dropout": None, "unk_token": trainer["unk_piece"], "continuing_subword_prefix": None,
+            "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": False, "ignore_merges": False,
+            "vocab": bpe_vocab, "merges": bpe_merges(pieces),
+        }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(tokenizer, f, ensure_ascii=False, indent=2)
         f.write("\n")
