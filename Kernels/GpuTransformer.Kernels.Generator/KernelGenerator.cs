@@ -16,6 +16,9 @@ public sealed class KernelGenerator : IIncrementalGenerator
     /// <summary>Tracking name of the step that translates kernels (for incrementality tests).</summary>
     public const string KernelStep = "TranslateKernels";
 
+    /// <summary>Tracking name of the step that pairs each kernel with the helpers' code, the input of emission.</summary>
+    public const string EmitStep = "KernelsWithHelpers";
+
     /// <summary>Tracking name of the step that translates helpers.</summary>
     public const string HelperStep = "TranslateHelpers";
 
@@ -38,9 +41,10 @@ public sealed class KernelGenerator : IIncrementalGenerator
             .Select(static (k, _) => k!)
             .WithTrackingName(KernelStep);
 
-        var helperTable = helpers.Collect();
+        // Kernels link only the helpers' code, which does not move when lines above a helper are edited.
+        var helperCode = helpers.Select(static (h, _) => HelperCode.From(h)).Collect();
 
-        context.RegisterSourceOutput(helperTable, static (spc, all) =>
+        context.RegisterSourceOutput(helpers.Collect(), static (spc, all) =>
         {
             foreach (var helper in all)
             {
@@ -57,7 +61,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
             }
         });
 
-        context.RegisterSourceOutput(kernels.Combine(helperTable), static (spc, pair) =>
+        context.RegisterSourceOutput(kernels.Combine(helperCode).WithTrackingName(EmitStep), static (spc, pair) =>
         {
             var (kernel, all) = pair;
             foreach (var diagnostic in kernel.Diagnostics)

@@ -20,8 +20,7 @@ internal sealed record KernelModel(
     bool UsesBarriers,
     int SharedMemoryBytes,
     string? GroupBody,
-    EquatableArray<DiagnosticInfo> Diagnostics,
-    DiagnosticLocation Location);
+    EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>A type enclosing a kernel, re-declared as partial around the generated members.</summary>
 internal sealed record ContainingType(string Keyword, string Name, bool IsStatic);
@@ -32,7 +31,11 @@ internal sealed record KernelParameterModel(string Name, string CSharpType, bool
 /// <summary>A place to report a diagnostic found after translation (recursion through helpers).</summary>
 internal sealed record DiagnosticLocation(string FilePath, Microsoft.CodeAnalysis.Text.TextSpan Span, Microsoft.CodeAnalysis.Text.LinePositionSpan LineSpan);
 
-/// <summary>One [KernelHelper] method translated to a C function for each dialect.</summary>
+/// <summary>
+/// One [KernelHelper] method translated to a C function for each dialect, with where it is declared (for its
+/// diagnostics). Kernels link <see cref="HelperCode"/>, its location-free part, so that an edit that only moves a
+/// helper in its file re-emits no kernel.
+/// </summary>
 internal sealed record HelperModel(
     string CName,
     string DisplayName,
@@ -43,3 +46,16 @@ internal sealed record HelperModel(
     EquatableArray<string> CalledHelpers,
     EquatableArray<DiagnosticInfo> Diagnostics,
     DiagnosticLocation Location);
+
+/// <summary>The part of a helper that kernels link into their programs: its C, and the helpers it calls.</summary>
+internal sealed record HelperCode(
+    string CName,
+    string OpenCLPrototype,
+    string OpenCLFunction,
+    string CudaPrototype,
+    string CudaFunction,
+    EquatableArray<string> CalledHelpers)
+{
+    public static HelperCode From(HelperModel helper) =>
+        new(helper.CName, helper.OpenCLPrototype, helper.OpenCLFunction, helper.CudaPrototype, helper.CudaFunction, helper.CalledHelpers);
+}

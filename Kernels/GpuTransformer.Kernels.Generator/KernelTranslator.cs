@@ -125,7 +125,6 @@ internal static class KernelTranslator
 
         var containing = types.Select(t => new ContainingType(t.TypeKind == TypeKind.Struct ? (t.IsRecord ? "record struct" : "struct") : t.IsRecord ? "record" : "class", t.Name, t.IsStatic)).ToList();
         string hint = (ns.Length > 0 ? ns + "." : "") + string.Join(".", types.Select(t => t.Name)) + "." + symbol.Name + ".g.cs";
-        var location = method.Identifier.GetLocation();
         return new KernelModel(
             hint,
             ns,
@@ -142,7 +141,6 @@ internal static class KernelTranslator
             barriers,
             shared,
             groupBody,
-            new EquatableArray<DiagnosticInfo>(diagnostics),
-            new DiagnosticLocation(method.SyntaxTree.FilePath, location.SourceSpan, location.GetLineSpan().Span));
+            new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 }

@@ -10,7 +10,7 @@ internal static class SourceEmitter
 {
     private const string Runtime = "global::GpuTransformer.Runtime.";
 
-    public static string Emit(KernelModel kernel, ImmutableArray<HelperModel> helpers)
+    public static string Emit(KernelModel kernel, ImmutableArray<HelperCode> helpers)
     {
         var closure = HelperClosure(kernel, helpers);
         string openCL = Program(kernel, closure, CDialect.OpenCL);
@@ -105,15 +105,15 @@ internal static class SourceEmitter
     }
 
     /// <summary>The helpers <paramref name="kernel"/> calls, directly or not, callees first where there is no cycle.</summary>
-    private static List<HelperModel> HelperClosure(KernelModel kernel, ImmutableArray<HelperModel> helpers)
+    private static List<HelperCode> HelperClosure(KernelModel kernel, ImmutableArray<HelperCode> helpers)
     {
-        var byName = new Dictionary<string, HelperModel>();
+        var byName = new Dictionary<string, HelperCode>();
         foreach (var helper in helpers)
         {
             byName[helper.CName] = helper;
         }
 
-        var order = new List<HelperModel>();
+        var order = new List<HelperCode>();
         var seen = new HashSet<string>();
         void Visit(string name)
         {
@@ -138,7 +138,7 @@ internal static class SourceEmitter
         return order;
     }
 
-    private static string Program(KernelModel kernel, List<HelperModel> helpers, CDialect dialect)
+    private static string Program(KernelModel kernel, List<HelperCode> helpers, CDialect dialect)
     {
         var body = new StringBuilder();
         foreach (var helper in helpers)

@@ -35,6 +35,29 @@ public sealed class KernelGeneratorIncrementalityTests
         Assert.Equal(first.Sources, second.Sources);
     }
 
+    /// <summary>
+    /// A comment above everything moves every declaration: kernels (whose models hold no positions) stay cached and
+    /// nothing is re-emitted; only the helpers' own step sees a change, because a helper's diagnostics need its position.
+    /// </summary>
+    [Fact]
+    public void EditAboveEveryDeclarationReemitsNothing()
+    {
+        string source = File.ReadAllText(TestData.File("generator", "SampleKernels.cs"));
+        var first = GeneratorHarness.Generate(GeneratorHarness.Compile(source), GeneratorHarness.NewDriver());
+        var second = GeneratorHarness.Generate(Replace(first.Compilation, "// A new first line.\n" + source), first.Driver);
+
+        var result = second.Driver.GetRunResult().Results.Single();
+        var kernels = result.TrackedSteps[KernelGenerator.KernelStep].SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(3, kernels.Count);
+        Assert.All(kernels, o => Assert.Contains(o.Reason, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+        var emitted = result.TrackedOutputSteps.SelectMany(p => p.Value)
+            .Where(s => s.Inputs.Any(i => i.Source.Name == KernelGenerator.EmitStep))
+            .SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(3, emitted.Count);
+        Assert.All(emitted, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Equal(first.Sources, second.Sources);
+    }
+
     [Fact]
     public void BodyEditRetranslatesTheKernel()
     {

@@ -96,4 +96,57 @@ internal static partial class SampleKernels
 
         counts[Grid.IdxX * size + lane] = (int)(wide >> 3) + k - (cols % 2 == 0 ? 0 : 1) + (int)XMath.Floor(-0.25f) + XMath.Abs(-1);
     }
+
+    /// <summary>
+    /// Barriers inside while, do and if/else, a parameter written in the body, a const local, and a return that a
+    /// whole group takes before its first barrier: an inclusive prefix sum per row (Hillis-Steele).
+    /// </summary>
+    [Kernel]
+    internal static void PrefixSums(ArrayView<int> data, ArrayView<int> totals, int length, int rounds)
+    {
+        const int Width = 64;
+        var buffer = SharedMemory.Allocate<int>(Width);
+        int lane = Group.IdxX;
+        int row = Grid.IdxX;
+        if (row >= totals.Length)
+        {
+            return;
+        }
+
+        buffer[lane] = lane < length ? data[(row * length) + lane] : 0;
+        Group.Barrier();
+        int offset = 1;
+        while (offset < Group.DimX)
+        {
+            int add = lane >= offset ? buffer[lane - offset] : 0;
+            Group.Barrier();
+            buffer[lane] += add;
+            Group.Barrier();
+            offset *= 2;
+        }
+
+        rounds = rounds < 1 ? 1 : rounds;
+        do
+        {
+            rounds--;
+            Group.Barrier();
+        }
+        while (rounds > 0);
+
+        if (length > Width / 2)
+        {
+            Group.Barrier();
+            totals[row] = buffer[Group.DimX - 1];
+        }
+        else
+        {
+            Group.Barrier();
+            totals[row] = -buffer[Group.DimX - 1];
+        }
+
+        if (lane < length)
+        {
+            data[(row * length) + lane] = buffer[lane];
+        }
+    }
 }
