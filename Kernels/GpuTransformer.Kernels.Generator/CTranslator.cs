@@ -832,7 +832,29 @@ internal sealed class CTranslator
                 return "0";
         }
 
-        return $"({Expression(binary.Left)} {binary.OperatorToken.ValueText} {Expression(binary.Right)})";
+        string right = Expression(binary.Right);
+        if (binary.IsKind(SyntaxKind.LeftShiftExpression) || binary.IsKind(SyntaxKind.RightShiftExpression))
+        {
+            right = ShiftCount(binary.Left, binary.Right, right);
+        }
+
+        return $"({Expression(binary.Left)} {binary.OperatorToken.ValueText} {right})";
+    }
+
+    /// <summary>
+    /// C# takes a shift count modulo the operand's width; C leaves counts at or above the width undefined, so the
+    /// count is masked the way C# masks it (a constant count is masked here).
+    /// </summary>
+    private string ShiftCount(ExpressionSyntax left, ExpressionSyntax count, string translated)
+    {
+        int mask = model.GetTypeInfo(left).ConvertedType?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64 ? 63 : 31;
+        var constant = model.GetConstantValue(count);
+        if (constant.HasValue && constant.Value is int value)
+        {
+            return (value & mask).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return $"({translated} & {mask})";
     }
 
     private string Assignment(AssignmentExpressionSyntax assignment)
@@ -863,6 +885,11 @@ internal sealed class CTranslator
 
         // A compound assignment's right side converts to the left side's type after the operation, as in C.
         string right = assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) ? Expression(assignment.Right) : RawOperand(assignment.Right);
+        if (assignment.IsKind(SyntaxKind.LeftShiftAssignmentExpression) || assignment.IsKind(SyntaxKind.RightShiftAssignmentExpression))
+        {
+            right = ShiftCount(assignment.Left, assignment.Right, right);
+        }
+
         return $"({Expression(assignment.Left)} {assignment.OperatorToken.ValueText} {right})";
     }
 

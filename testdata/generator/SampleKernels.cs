@@ -32,7 +32,8 @@ internal static partial class SampleKernels
             return;
         }
 
-        y[i] = Soft(kind, x[i] * factor);
+        // C# takes shift counts modulo 32, so the difference is 0; the generated C masks the count to keep that.
+        y[i] = Soft(kind, x[i] * factor) + (float)((i << (32 + kind)) - (i << kind));
     }
 
     /// <summary>One group per row: strided partial sums reduced through shared memory.</summary>
