@@ -43,6 +43,14 @@ public class RowOpBenchmarks
     [Benchmark]
     public void AddLayerNorm() => CpuLayerNorm.AddAndNormalize(x, residual, gamma, beta, normalized, Rows, Width, 1e-5f);
 
+    /// <summary>The baseline: the scalar log-softmax + top 8 of commit f02e85c, same copy, same threads.</summary>
+    [Benchmark(Baseline = true)]
+    public void LogSoftmaxTopKScalar()
+    {
+        logitsSource.CopyTo(logits, 0);
+        ScalarTokenSelection.Select(logits, Rows, Vocab, new TokenSelectionOptions(8, true, 1f), [], [], [], scores, ids, logSumExp);
+    }
+
     /// <summary>Log-softmax + top 8 (beam 4) per row; the copy of the logits (the op overwrites them) is included.</summary>
     [Benchmark]
     public void LogSoftmaxTopK()

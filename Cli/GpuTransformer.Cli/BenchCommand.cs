@@ -44,6 +44,7 @@ public static class BenchCommand
         stdout ??= Console.Out;
         stderr ??= Console.Error;
         var sentences = Sentences(input, batch);
+        long rssBeforeLoad = ProcStatusBytes("VmRSS:") ?? 0;
         using var translator = Translator.Create(model, new TranslatorOptions
         {
             Device = device,
@@ -56,6 +57,7 @@ public static class BenchCommand
             throw new UsageException($"--tokens must be below the model's max_position_embeddings ({translator.Config.MaxPositionEmbeddings}), got {tokens}");
         }
 
+        long peakAfterLoad = PeakRssBytes();
         int warmUp = Math.Min(tokens, WarmUpTokens);
         translator.Translate(sentences, Fixed(beams, warmUp));
         var clock = Stopwatch.StartNew();
@@ -68,6 +70,9 @@ public static class BenchCommand
         double tokensPerSecond = generated / seconds;
         double msPerStep = seconds * 1000 / tokens;
         double peakMb = PeakRssBytes() / (1024.0 * 1024.0);
+        double weightsMb = translator.WeightBytes / (1024.0 * 1024.0);
+        double beforeLoadMb = rssBeforeLoad / (1024.0 * 1024.0);
+        double afterLoadMb = peakAfterLoad / (1024.0 * 1024.0);
         int threadCount = threads ?? Kernels.Cpu.CpuParallel.ThreadCount;
         var inv = CultureInfo.InvariantCulture;
         if (json)
@@ -80,6 +85,9 @@ public static class BenchCommand
                 w.WriteNumber("seconds", Math.Round(seconds, 4));
                 w.WriteNumber("ms_per_step", Math.Round(msPerStep, 3));
                 w.WriteNumber("peak_rss_mb", Math.Round(peakMb, 1));
+                w.WriteNumber("weights_mb", Math.Round(weightsMb, 1));
+                w.WriteNumber("rss_before_load_mb", Math.Round(beforeLoadMb, 1));
+                w.WriteNumber("peak_rss_after_load_mb", Math.Round(afterLoadMb, 1));
                 w.WriteNumber("target_tokens", generated);
                 w.WriteNumber("source_tokens", sourceTokens);
                 w.WriteString("model", translator.ModelDirectory);
@@ -102,7 +110,7 @@ public static class BenchCommand
             stdout.WriteLine(string.Create(inv, $"target tokens:  {generated} in {seconds:F3} s"));
             stdout.WriteLine(string.Create(inv, $"throughput:     {tokensPerSecond:F1} target tokens/s"));
             stdout.WriteLine(string.Create(inv, $"per step:       {msPerStep:F2} ms (whole batch, encoder included)"));
-            stdout.WriteLine(string.Create(inv, $"peak memory:    {peakMb:F0} MiB resident (VmHWM)"));
+            stdout.WriteLine(string.Create(inv, $"peak memory:    {peakMb:F0} MiB resident (VmHWM); weights {weightsMb:F0} MiB, {beforeLoadMb:F0} MiB resident before loading, peak {afterLoadMb:F0} MiB after loading"));
         }
 
         stdout.Flush();
@@ -142,14 +150,26 @@ public static class BenchCommand
     /// <summary>Peak resident memory: VmHWM on Linux, the process's peak working set elsewhere.</summary>
     private static long PeakRssBytes()
     {
+        if (ProcStatusBytes("VmHWM:") is long peak)
+        {
+            return peak;
+        }
+
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+
+    /// <summary>A kB field of /proc/self/status in bytes, or null where there is none (not Linux).</summary>
+    private static long? ProcStatusBytes(string field)
+    {
         const string status = "/proc/self/status";
         if (File.Exists(status))
         {
             foreach (string line in File.ReadLines(status))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
-                    string kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                    string kb = line[field.Length..].Trim().Split(' ')[0];
                     if (long.TryParse(kb, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
                     {
                         return value * 1024;
@@ -158,7 +178,6 @@ public static class BenchCommand
             }
         }
 
-        using var process = Process.GetCurrentProcess();
-        return process.PeakWorkingSet64;
+        return null;
     }
 }

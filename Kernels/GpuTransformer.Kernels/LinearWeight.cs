@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Runtime;
 
@@ -7,17 +8,21 @@ namespace GpuTransformer.Kernels;
 /// The weight (and optional bias) of one <c>nn.Linear</c>, uploaded once to an accelerator in PyTorch's
 /// <c>[out, in]</c> layout; <see cref="Gemm.Linear(Accelerator, ArrayView{float}, LinearWeight, ArrayView{float}, int, Activation)"/>
 /// multiplies by its transpose. A token embedding table is the same shape, so a tied output projection and the
-/// embedding lookup share one. On the <c>cpu</c> backend with 512-bit SIMD the weight is also packed, once, into the
-/// panel layout of the CPU GEMM's micro-kernel (<see cref="CpuPackedWeight"/>); the row-major copy stays for the
-/// embedding lookup and for callers that read <see cref="Weight"/>.
+/// embedding lookup share one. On the <c>cpu</c> backend with 512-bit SIMD a GEMM weight is held only packed, in the
+/// panel layout of the CPU GEMM's micro-kernel (<see cref="CpuPackedWeight"/>): the lookup of a tied table reads its
+/// rows back out of the panels, so every weight is held once.
 /// </summary>
 public sealed class LinearWeight : IDisposable
 {
-    private readonly MemoryBuffer<float> weight;
+    // Rows per block when a weight is streamed into a row-major buffer: 1 MiB of floats at d_model 512.
+    private const int UploadBlockElements = 1 << 18;
+
+    private readonly MemoryBuffer<float>? weight;
     private readonly MemoryBuffer<float>? bias;
 
-    private LinearWeight(MemoryBuffer<float> weight, MemoryBuffer<float>? bias, CpuPackedWeight? packed, int outFeatures, int inFeatures)
+    private LinearWeight(Accelerator accelerator, MemoryBuffer<float>? weight, MemoryBuffer<float>? bias, CpuPackedWeight? packed, int outFeatures, int inFeatures)
     {
+        Accelerator = accelerator;
         this.weight = weight;
         this.bias = bias;
         Packed = packed;
@@ -32,21 +37,24 @@ public sealed class LinearWeight : IDisposable
     public int In { get; }
 
     /// <summary>The accelerator the weight lives on.</summary>
-    public Accelerator Accelerator => weight.Accelerator;
+    public Accelerator Accelerator { get; }
 
-    /// <summary>The weight, <see cref="Out"/> rows of <see cref="In"/>.</summary>
-    public ArrayView<float> Weight => weight.View;
+    /// <summary>
+    /// The weight, <see cref="Out"/> rows of <see cref="In"/>; empty where only the packed layout is held (the
+    /// <c>cpu</c> backend with 512-bit SIMD).
+    /// </summary>
+    public ArrayView<float> Weight => weight?.View ?? default;
 
     /// <summary>The bias of <see cref="Out"/> elements, or an empty view.</summary>
     public ArrayView<float> Bias => bias?.View ?? default;
 
-    /// <summary>Bytes the weight and bias occupy on the device, the CPU's packed copy included.</summary>
-    public long Bytes => weight.Memory.Bytes + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0);
+    /// <summary>Bytes the weight and bias occupy on the device, in every layout held.</summary>
+    public long Bytes => (weight?.Memory.Bytes ?? 0) + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0);
 
-    /// <summary>The CPU GEMM's packed copy, or null on other backends and on machines without 512-bit SIMD.</summary>
+    /// <summary>The CPU GEMM's packed copy, or null on other backends, on machines without 512-bit SIMD and for lookup-only tables.</summary>
     internal CpuPackedWeight? Packed { get; }
 
-    /// <summary>Uploads a weight and bias.</summary>
+    /// <summary>Uploads a GEMM weight and bias.</summary>
     /// <param name="accelerator">Where it will be used.</param>
     /// <param name="weight"><paramref name="outFeatures"/> rows of <paramref name="inFeatures"/>, row-major.</param>
     /// <param name="bias"><paramref name="outFeatures"/> values, or empty for none.</param>
@@ -64,32 +72,105 @@ public sealed class LinearWeight : IDisposable
             throw new ArgumentException($"weight has {weight.Length} elements, expected {outFeatures}x{inFeatures}", nameof(weight));
         }
 
-        if (!bias.IsEmpty && bias.Length != outFeatures)
+        CheckBias(bias, outFeatures);
+        if (PacksOn(accelerator, LinearWeightUse.Gemm))
         {
-            throw new ArgumentException($"bias has {bias.Length} elements, expected {outFeatures}", nameof(bias));
+            var packed = CpuPackedWeight.Create(weight, bias, outFeatures, inFeatures);
+            return WithBias(accelerator, null, packed, bias, outFeatures, inFeatures);
         }
 
-        var w = accelerator.Upload(weight);
-        MemoryBuffer<float>? b = null;
+        return WithBias(accelerator, accelerator.Upload(weight), null, bias, outFeatures, inFeatures);
+    }
+
+    /// <summary>
+    /// Uploads a weight that <paramref name="readRows"/> streams a block of rows at a time, in the layouts
+    /// <paramref name="use"/> needs: loading then holds at most one block besides the result.
+    /// </summary>
+    /// <param name="accelerator">Where it will be used.</param>
+    /// <param name="outFeatures">Rows.</param>
+    /// <param name="inFeatures">Columns.</param>
+    /// <param name="bias"><paramref name="outFeatures"/> values, or empty for none.</param>
+    /// <param name="readRows">Fills a span with whole rows from a given row on.</param>
+    /// <param name="use">What reads the weight.</param>
+    /// <returns>The weight; dispose it.</returns>
+    /// <exception cref="ArgumentException">The bias does not have the stated size, or <paramref name="use"/> is none.</exception>
+    public static unsafe LinearWeight Create(Accelerator accelerator, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, LinearWeightUse use = LinearWeightUse.Gemm)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(readRows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        if ((use & LinearWeightUse.GemmAndLookup) == 0)
+        {
+            throw new ArgumentException("a weight must be read by a GEMM, a lookup or both", nameof(use));
+        }
+
+        CheckBias(bias, outFeatures);
+        if (PacksOn(accelerator, use))
+        {
+            return WithBias(accelerator, null, CpuPackedWeight.Create(outFeatures, inFeatures, bias, readRows), bias, outFeatures, inFeatures);
+        }
+
+        var buffer = accelerator.Allocate<float>(checked(outFeatures * inFeatures));
+        int blockRows = Math.Clamp(UploadBlockElements / inFeatures, 1, outFeatures);
+        float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
         try
         {
-            b = bias.IsEmpty ? null : accelerator.Upload(bias);
-            var packed = accelerator.Kind == AcceleratorKind.Cpu && CpuPackedWeight.IsSupported ? CpuPackedWeight.Create(weight, bias, outFeatures, inFeatures) : null;
-            return new LinearWeight(w, b, packed, outFeatures, inFeatures);
+            for (int first = 0; first < outFeatures; first += blockRows)
+            {
+                int rows = Math.Min(blockRows, outFeatures - first);
+                var span = new Span<float>(block, rows * inFeatures);
+                readRows(first, span);
+                buffer.CopyFrom(span, first * inFeatures);
+            }
         }
         catch
         {
-            w.Dispose();
-            b?.Dispose();
+            buffer.Dispose();
             throw;
         }
+        finally
+        {
+            NativeMemory.Free(block);
+        }
+
+        return WithBias(accelerator, buffer, null, bias, outFeatures, inFeatures);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        weight.Dispose();
+        weight?.Dispose();
         bias?.Dispose();
         Packed?.Dispose();
+    }
+
+    // Lookup-only tables stay row-major: packing them would only make each row a strided read.
+    private static bool PacksOn(Accelerator accelerator, LinearWeightUse use) =>
+        (use & LinearWeightUse.Gemm) != 0 && accelerator.Kind == AcceleratorKind.Cpu && CpuPackedWeight.IsSupported;
+
+    private static void CheckBias(ReadOnlySpan<float> bias, int outFeatures)
+    {
+        if (!bias.IsEmpty && bias.Length != outFeatures)
+        {
+            throw new ArgumentException($"bias has {bias.Length} elements, expected {outFeatures}", nameof(bias));
+        }
+    }
+
+    private static LinearWeight WithBias(Accelerator accelerator, MemoryBuffer<float>? weight, CpuPackedWeight? packed, ReadOnlySpan<float> bias, int outFeatures, int inFeatures)
+    {
+        MemoryBuffer<float>? b = null;
+        try
+        {
+            // The packed layout carries its own padded bias; the plain one is kept only where a kernel reads it.
+            b = bias.IsEmpty || packed is not null ? null : accelerator.Upload(bias);
+            return new LinearWeight(accelerator, weight, b, packed, outFeatures, inFeatures);
+        }
+        catch
+        {
+            weight?.Dispose();
+            packed?.Dispose();
+            throw;
+        }
     }
 }

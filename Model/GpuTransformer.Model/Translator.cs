@@ -75,6 +75,12 @@ public sealed class Translator : IDisposable
     /// <summary>The model folder.</summary>
     public string ModelDirectory { get; }
 
+    /// <summary>Bytes the model's weights occupy on the device, in every layout held (packed on the cpu backend).</summary>
+    public long WeightBytes => model.WeightBytes;
+
+    /// <summary>The accelerator the model runs on: its allocation counters show what a call leaves behind.</summary>
+    internal Accelerator Accelerator => accelerator;
+
     /// <summary>The device the model runs on, by id (<c>cpu</c>, <c>emulator</c>, <c>opencl:0</c>, ...).</summary>
     public string Device { get; }
 

@@ -12,6 +12,7 @@ public abstract class Accelerator : IDisposable
     private bool disposed;
     private long bytesUploaded;
     private long bytesDownloaded;
+    private long bytesAllocated;
 
     /// <summary>Creates an accelerator for <paramref name="description"/>.</summary>
     /// <param name="description">What the device is.</param>
@@ -52,6 +53,12 @@ public abstract class Accelerator : IDisposable
 
     /// <summary>Bytes copied from this device to the host so far: what a decoding step brings back is visible here.</summary>
     public long BytesDownloaded => Interlocked.Read(ref bytesDownloaded);
+
+    /// <summary>
+    /// Bytes of device memory allocated on this accelerator and not yet disposed: what a leak of per-call buffers
+    /// would grow (memory packed by the cpu backend's GEMM is not counted here).
+    /// </summary>
+    public long BytesAllocated => Interlocked.Read(ref bytesAllocated);
 
     /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
     protected bool IsDisposed => disposed;
@@ -234,6 +241,8 @@ public abstract class Accelerator : IDisposable
     }
 
     /// <summary>Counts a host-to-device copy.</summary>
+    internal void CountAllocation(long bytes) => Interlocked.Add(ref bytesAllocated, bytes);
+
     internal void CountUpload(long bytes) => Interlocked.Add(ref bytesUploaded, bytes);
 
     /// <summary>Counts a device-to-host copy.</summary>

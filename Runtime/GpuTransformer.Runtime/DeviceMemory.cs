@@ -15,6 +15,7 @@ public abstract class DeviceMemory : IDisposable
     {
         Accelerator = accelerator;
         Bytes = bytes;
+        accelerator.CountAllocation(bytes);
     }
 
     /// <summary>The accelerator that owns the memory.</summary>
@@ -77,6 +78,7 @@ public abstract class DeviceMemory : IDisposable
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
             Release();
+            Accelerator.CountAllocation(-Bytes);
             GC.SuppressFinalize(this);
         }
     }

@@ -15,6 +15,9 @@ public sealed unsafe class CpuPackedWeight : IDisposable
     /// <summary>Output features per panel: two Vector512 of floats.</summary>
     public const int PanelWidth = 32;
 
+    /// <summary>Rows read per block by the streaming <see cref="Create(int, int, ReadOnlySpan{float}, WeightRowReader)"/>: a multiple of <see cref="PanelWidth"/>.</summary>
+    public const int BlockRows = 1024;
+
     private float* panels;
     private float* bias;
 
@@ -71,35 +74,120 @@ public sealed unsafe class CpuPackedWeight : IDisposable
         }
 
         var packed = new CpuPackedWeight(outFeatures, inFeatures);
-        int k = inFeatures;
-        fixed (float* w = weight)
+        packed.PackRows(0, weight);
+        packed.SetBias(bias);
+        return packed;
+    }
+
+    /// <summary>
+    /// Packs a weight that <paramref name="readRows"/> delivers a block of rows at a time, so that no row-major copy
+    /// of the whole weight is ever held: the transient is one block of at most <see cref="BlockRows"/> rows.
+    /// </summary>
+    /// <param name="outFeatures">N.</param>
+    /// <param name="inFeatures">K.</param>
+    /// <param name="bias"><paramref name="outFeatures"/> values or empty.</param>
+    /// <param name="readRows">Fills a span with consecutive rows starting at the given row.</param>
+    /// <returns>The packed weight; dispose it.</returns>
+    /// <exception cref="ArgumentException">The bias does not have the stated size.</exception>
+    public static CpuPackedWeight Create(int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        ArgumentNullException.ThrowIfNull(readRows);
+        if (!bias.IsEmpty && bias.Length != outFeatures)
         {
-            for (int p = 0; p < packed.Panels; p++)
+            throw new ArgumentException($"packing needs {outFeatures} or 0 biases, got {bias.Length}", nameof(bias));
+        }
+
+        var packed = new CpuPackedWeight(outFeatures, inFeatures);
+        int blockRows = Math.Min(outFeatures, BlockRows);
+        float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
+        try
+        {
+            for (int first = 0; first < outFeatures; first += blockRows)
             {
-                float* dst = packed.panels + (long)p * PanelWidth * k;
-                int rows = Math.Min(PanelWidth, outFeatures - p * PanelWidth);
-                if (rows < PanelWidth)
+                int rows = Math.Min(blockRows, outFeatures - first);
+                var span = new Span<float>(block, rows * inFeatures);
+                readRows(first, span);
+                packed.PackRows(first, span);
+            }
+        }
+        catch
+        {
+            packed.Dispose();
+            throw;
+        }
+        finally
+        {
+            NativeMemory.Free(block);
+        }
+
+        packed.SetBias(bias);
+        return packed;
+    }
+
+    /// <summary>Copies row <paramref name="row"/> of the original [out, in] weight back out of the panels.</summary>
+    /// <param name="row">The output feature (an embedding id when the weight is a tied embedding table).</param>
+    /// <param name="destination"><see cref="In"/> values.</param>
+    /// <param name="scale">Multiplies every value.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The row is outside the weight.</exception>
+    /// <exception cref="ArgumentException">The destination is shorter than a row.</exception>
+    public void ReadRow(int row, Span<float> destination, float scale = 1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, Out);
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, In, nameof(destination));
+        ObjectDisposedException.ThrowIf(panels == null, this);
+
+        // Row j of a panel is column j of its k-major strip: a strided read, one cache line per 16 values of K.
+        float* src = panels + (long)(row / PanelWidth) * PanelWidth * In + row % PanelWidth;
+        for (int i = 0; i < In; i++)
+        {
+            destination[i] = src[(long)i * PanelWidth] * scale;
+        }
+    }
+
+    private void PackRows(int firstRow, ReadOnlySpan<float> rowsData)
+    {
+        int k = In;
+        int rowCount = rowsData.Length / k;
+        fixed (float* w = rowsData)
+        {
+            for (int r = 0; r < rowCount;)
+            {
+                int row = firstRow + r;
+                int p = row / PanelWidth;
+                float* dst = panels + (long)p * PanelWidth * k;
+                int j0 = row % PanelWidth;
+                int rows = Math.Min(PanelWidth - j0, rowCount - r);
+                if (j0 == 0 && p == Panels - 1 && Out % PanelWidth != 0)
                 {
+                    // The last panel's padding rows stay zero so the kernel needs no scalar tail along N.
                     new Span<float>(dst, PanelWidth * k).Clear();
                 }
 
-                // Transpose a 32 x K strip: read each weight row once, write it strided (the strip fits in L2).
+                // Transpose a strip of up to 32 x K: read each weight row once, write it strided (the strip fits in L2).
                 for (int j = 0; j < rows; j++)
                 {
-                    float* src = w + (long)(p * PanelWidth + j) * k;
+                    float* src = w + (long)(r + j) * k;
+                    float* d = dst + j0 + j;
                     for (int i = 0; i < k; i++)
                     {
-                        dst[(long)i * PanelWidth + j] = src[i];
+                        d[(long)i * PanelWidth] = src[i];
                     }
                 }
+
+                r += rows;
             }
         }
+    }
 
-        var b = new Span<float>(packed.bias, packed.Panels * PanelWidth);
+    private void SetBias(ReadOnlySpan<float> bias)
+    {
+        var b = new Span<float>(this.bias, Panels * PanelWidth);
         b.Clear();
         bias.CopyTo(b);
-        packed.HasBias = !bias.IsEmpty;
-        return packed;
+        HasBias = !bias.IsEmpty;
     }
 
     /// <inheritdoc />

@@ -1,6 +1,9 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace GpuTransformer.Kernels.Cpu;
 
-/// <summary>Numerically stable softmax and log-softmax over one row.</summary>
+/// <summary>Numerically stable softmax and log-softmax over one row; the log-softmax is vectorised (<see cref="CpuRowReductions"/>).</summary>
 public static class CpuSoftmax
 {
     /// <summary>Writes <c>log_softmax(x)</c> to <paramref name="y"/> (which may alias <paramref name="x"/>).</summary>
@@ -19,19 +22,43 @@ public static class CpuSoftmax
             return;
         }
 
-        float max = float.NegativeInfinity;
-        foreach (float v in x)
+        float max = CpuRowReductions.Max(x);
+        if (!float.IsFinite(max))
         {
-            max = MathF.Max(max, v);
+            LogSoftmaxScalar(x, y, max);
+            return;
         }
 
+        // PyTorch's order: (x - max) - log(sum), which rounds differently from x - (max + log(sum)).
+        float logSum = (float)Math.Log(CpuRowReductions.SumExp(x, max));
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vmax = Vector512.Create(max);
+            var vlog = Vector512.Create(logSum);
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - 16; i += 16)
+            {
+                ((Vector512.LoadUnsafe(ref px, (nuint)i) - vmax) - vlog).StoreUnsafe(ref py, (nuint)i);
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] = (x[i] - max) - logSum;
+        }
+    }
+
+    /// <summary>The scalar log-softmax, for rows whose max is -inf, +inf or NaN: their NaN and -inf results as before.</summary>
+    private static void LogSoftmaxScalar(ReadOnlySpan<float> x, Span<float> y, float max)
+    {
         double sum = 0;
         foreach (float v in x)
         {
             sum += MathF.Exp(v - max);
         }
 
-        // PyTorch's order: (x - max) - log(sum), which rounds differently from x - (max + log(sum)).
         float logSum = (float)Math.Log(sum);
         for (int i = 0; i < x.Length; i++)
         {

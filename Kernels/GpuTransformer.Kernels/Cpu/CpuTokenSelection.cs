@@ -1,3 +1,8 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>The CPU implementation of <see cref="TokenSelection.Select"/>: one pass for the log-softmax, one for the top K and logsumexp.</summary>
@@ -133,48 +138,90 @@ public static class CpuTokenSelection
     /// <summary>logsumexp with a double sum, as the CPU scores of earlier versions were computed.</summary>
     private static float LogSumExp(ReadOnlySpan<float> row)
     {
-        float max = float.NegativeInfinity;
-        foreach (float v in row)
-        {
-            max = MathF.Max(max, v);
-        }
-
+        float max = CpuRowReductions.Max(row);
         if (float.IsNegativeInfinity(max))
         {
             return max;
         }
 
-        double sum = 0;
-        foreach (float v in row)
+        double sum;
+        if (float.IsFinite(max))
         {
-            sum += MathF.Exp(v - max);
+            sum = CpuRowReductions.SumExp(row, max);
+        }
+        else
+        {
+            // +inf or NaN: the scalar sum gives the NaN it always gave.
+            sum = 0;
+            foreach (float v in row)
+            {
+                sum += MathF.Exp(v - max);
+            }
         }
 
         return max + (float)Math.Log(sum);
     }
 
-    /// <summary>The scores.Length largest <c>values[i] + offset</c>, best first; equal values keep the lower index first.</summary>
+    /// <summary>
+    /// The scores.Length largest <c>values[i] + offset</c>, best first; equal values keep the lower index first.
+    /// Once K candidates are held, 16 scores at a time are compared with the K-th best and a block with none above it
+    /// is skipped: nearly all of a vocabulary is rejected without leaving the vector registers. The lanes above it
+    /// are inserted in index order by the scalar rule, so the result is exactly the scalar scan's.
+    /// </summary>
     private static void TopK(ReadOnlySpan<float> values, float offset, Span<float> scores, Span<int> indices)
     {
-        int k = scores.Length, count = 0;
-        for (int i = 0; i < values.Length; i++)
+        int k = scores.Length, count = 0, i = 0, n = values.Length;
+        if (k == 0)
         {
-            float v = values[i] + offset;
-            if (count == k && !(v > scores[k - 1]))
-            {
-                continue;
-            }
-
-            int pos = count < k ? count++ : k - 1;
-            while (pos > 0 && v > scores[pos - 1])
-            {
-                scores[pos] = scores[pos - 1];
-                indices[pos] = indices[pos - 1];
-                pos--;
-            }
-
-            scores[pos] = v;
-            indices[pos] = i;
+            return;
         }
+
+        for (; i < n && count < k; i++)
+        {
+            Insert(values[i] + offset, i, ref count, scores, indices);
+        }
+
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float p = ref MemoryMarshal.GetReference(values);
+            var voffset = Vector512.Create(offset);
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref p, (nuint)i) + voffset;
+                ulong mask = Vector512.GreaterThan(v, Vector512.Create(scores[k - 1])).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    Insert(v[lane], i + lane, ref count, scores, indices);
+                }
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Insert(values[i] + offset, i, ref count, scores, indices);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Insert(float v, int index, ref int count, Span<float> scores, Span<int> indices)
+    {
+        int k = scores.Length;
+        if (count == k && !(v > scores[k - 1]))
+        {
+            return;
+        }
+
+        int pos = count < k ? count++ : k - 1;
+        while (pos > 0 && v > scores[pos - 1])
+        {
+            scores[pos] = scores[pos - 1];
+            indices[pos] = indices[pos - 1];
+            pos--;
+        }
+
+        scores[pos] = v;
+        indices[pos] = index;
     }
 }

@@ -114,7 +114,7 @@ internal sealed class EncoderDecoderModel : IDisposable
             }
 
             var x = output.Hidden;
-            Embed(idBuffer.View, ids, w.EncoderEmbedding, SourceVocabSize, w.EncoderPositions, 0, sequenceLength, x, positionIds, new int[positionIds.Length]);
+            Embed(idBuffer.View, ids, w.EncoderEmbedding, w.EncoderPositions, 0, sequenceLength, x, positionIds, new int[positionIds.Length]);
             w.EncoderEmbeddingNorm?.Normalize(acc, x, x, rows);
             var layout = new AttentionLayout
             {
@@ -217,7 +217,7 @@ internal sealed class EncoderDecoderModel : IDisposable
         var q = state.Query.SubView(0, rows * inner);
         var context = state.Context.SubView(0, rows * inner);
         var projected = state.Projected.SubView(0, rows * D);
-        Embed(state.Tokens.View, tokens, w.DecoderEmbedding, TargetVocabSize, w.DecoderPositions, start, count, x, state.PositionIds, state.HostPositionIds);
+        Embed(state.Tokens.View, tokens, w.DecoderEmbedding, w.DecoderPositions, start, count, x, state.PositionIds, state.HostPositionIds);
         w.DecoderEmbeddingNorm?.Normalize(acc, x, x, rows);
 
         var selfLayout = new AttentionLayout
@@ -368,7 +368,7 @@ internal sealed class EncoderDecoderModel : IDisposable
     /// new ids, plus the cache length) and gives a padding token the zero row padding_idx, so its position ids are
     /// computed here from the ids, which the host has, and uploaded with them.
     /// </summary>
-    private void Embed(ArrayView<int> ids, ReadOnlySpan<int> hostIds, ArrayView<float> table, int vocab, ArrayView<float> positions, int firstPosition, int positionsPerSequence, ArrayView<float> x, MemoryBuffer<int> positionIds, int[] hostPositionIds)
+    private void Embed(ArrayView<int> ids, ReadOnlySpan<int> hostIds, LinearWeight table, ArrayView<float> positions, int firstPosition, int positionsPerSequence, ArrayView<float> x, MemoryBuffer<int> positionIds, int[] hostPositionIds)
     {
         int count = hostIds.Length;
         ArrayView<int> explicitPositions = default;
@@ -385,6 +385,6 @@ internal sealed class EncoderDecoderModel : IDisposable
             explicitPositions = positionIds.View.SubView(0, count);
         }
 
-        Embedding.Lookup(Accelerator, ids, count, table, vocab, D, embeddingScale, positions, w.PositionRows, explicitPositions, firstPosition, positionsPerSequence, Spec.PositionOffset, x);
+        Embedding.Lookup(Accelerator, ids, count, table, embeddingScale, positions, w.PositionRows, explicitPositions, firstPosition, positionsPerSequence, Spec.PositionOffset, x);
     }
 }

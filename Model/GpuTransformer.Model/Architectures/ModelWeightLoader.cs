@@ -43,10 +43,10 @@ internal static class ModelWeightLoader
         // The lm_head (tied: the decoder table itself) carries final_logits_bias; the tables the embeddings read are
         // views of the same uploads, so a tied model holds each matrix once.
         LinearWeight output = c.TieWordEmbeddings
-            ? b.Linear(weights.ReadFloat32(decoderName, c.DecoderVocabSize, d), bias, c.DecoderVocabSize, d)
-            : b.Linear(weights.ReadFloat32("lm_head.weight", c.DecoderVocabSize, d), bias, c.DecoderVocabSize, d);
-        ArrayView<float> decoderTable = c.TieWordEmbeddings ? output.Weight : b.Table(decoderName, c.DecoderVocabSize, d);
-        ArrayView<float> encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
+            ? b.Linear(decoderName, bias, c.DecoderVocabSize, d, LinearWeightUse.GemmAndLookup)
+            : b.Linear("lm_head.weight", bias, c.DecoderVocabSize, d);
+        LinearWeight decoderTable = c.TieWordEmbeddings ? output : b.Table(decoderName, c.DecoderVocabSize, d);
+        LinearWeight encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
 
         var (encoderPositionTable, decoderPositionTable) = PositionTables(c, spec, weights);
         var encoderPositions = b.Upload(encoderPositionTable).View;
@@ -54,7 +54,7 @@ internal static class ModelWeightLoader
 
         NormWeights Norm(string prefix) => b.Norm(prefix + "weight", prefix + "bias", d);
         LinearWeight Linear(string prefix, int outFeatures, int inFeatures) =>
-            b.Linear(weights.ReadFloat32(prefix + "weight", outFeatures, inFeatures), weights.ReadFloat32(prefix + "bias", outFeatures), outFeatures, inFeatures);
+            b.Linear(prefix + "weight", weights.ReadFloat32(prefix + "bias", outFeatures), outFeatures, inFeatures);
         AttentionWeights Attention(string prefix) =>
             new(Linear(prefix + "q_proj.", d, d), Linear(prefix + "k_proj.", d, d), Linear(prefix + "v_proj.", d, d), Linear(prefix + "out_proj.", d, d));
 
@@ -145,12 +145,12 @@ internal static class ModelWeightLoader
     {
         int d = c.DModel, heads = c.EncoderAttentionHeads, inner = heads * c.EncoderHeadDim, ff = c.EncoderFfnDim;
         LinearWeight output = c.TieWordEmbeddings
-            ? b.Linear(weights.ReadFloat32("shared.weight", c.VocabSize, d), null, c.VocabSize, d)
-            : b.Linear(weights.ReadFloat32("lm_head.weight", c.VocabSize, d), null, c.VocabSize, d);
-        ArrayView<float> shared = c.TieWordEmbeddings ? output.Weight : b.Table("shared.weight", c.VocabSize, d);
+            ? b.Linear("shared.weight", null, c.VocabSize, d, LinearWeightUse.GemmAndLookup)
+            : b.Linear("lm_head.weight", null, c.VocabSize, d);
+        LinearWeight shared = c.TieWordEmbeddings ? output : b.Table("shared.weight", c.VocabSize, d);
 
         NormWeights Norm(string name) => b.Norm(name, null, d);
-        LinearWeight Linear(string name, int outFeatures, int inFeatures) => b.Linear(weights.ReadFloat32(name, outFeatures, inFeatures), null, outFeatures, inFeatures);
+        LinearWeight Linear(string name, int outFeatures, int inFeatures) => b.Linear(name, null, outFeatures, inFeatures);
         AttentionWeights Attention(string prefix) =>
             new(Linear(prefix + "q.weight", inner, d), Linear(prefix + "k.weight", inner, d), Linear(prefix + "v.weight", inner, d), Linear(prefix + "o.weight", d, inner));
         FeedForwardWeights FeedForward(string prefix) => spec.GatedFfn
@@ -200,14 +200,27 @@ internal static class ModelWeightLoader
     /// <summary>Uploads tensors and remembers each upload so that the weights own (and a failed load frees) them.</summary>
     private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon)
     {
-        public LinearWeight Linear(float[] weight, float[]? bias, int outFeatures, int inFeatures)
+        /// <summary>
+        /// Streams a weight from the file into its device layouts a block of rows at a time, so that loading never
+        /// holds a float copy of a whole tensor besides the result.
+        /// </summary>
+        public LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use = LinearWeightUse.Gemm)
         {
-            var linear = LinearWeight.Create(accelerator, weight, bias, outFeatures, inFeatures);
+            TensorInfo info = weights.GetInfo(name);
+            if (!info.HasShape([outFeatures, inFeatures]))
+            {
+                throw new ModelFormatException(
+                    weights.SourceFile,
+                    name,
+                    $"expected shape {TensorInfo.FormatShape([outFeatures, inFeatures])} but the file has {info.FormatShape()}.");
+            }
+
+            var linear = LinearWeight.Create(accelerator, outFeatures, inFeatures, bias, (first, rows) => weights.ReadFloat32(name, (long)first * inFeatures, rows), use);
             owned.Add(linear);
             return linear;
         }
 
-        public ArrayView<float> Table(string name, params int[] shape) => Upload(weights.ReadFloat32(name, shape)).View;
+        public LinearWeight Table(string name, int rows, int width) => Linear(name, null, rows, width, LinearWeightUse.Lookup);
 
         public MemoryBuffer<float> Upload(float[] data)
         {

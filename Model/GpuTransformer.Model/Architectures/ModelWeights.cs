@@ -16,11 +16,11 @@ internal sealed class ModelWeights : IDisposable
         this.owned = owned;
     }
 
-    /// <summary>The encoder's token table, [source vocab, d_model].</summary>
-    public required ArrayView<float> EncoderEmbedding { get; init; }
+    /// <summary>The encoder's token table, [source vocab, d_model]; the output projection itself when tied.</summary>
+    public required LinearWeight EncoderEmbedding { get; init; }
 
-    /// <summary>The decoder's token table, [target vocab, d_model].</summary>
-    public required ArrayView<float> DecoderEmbedding { get; init; }
+    /// <summary>The decoder's token table, [target vocab, d_model]; the output projection itself when tied.</summary>
+    public required LinearWeight DecoderEmbedding { get; init; }
 
     /// <summary>The lm_head with final_logits_bias as its bias.</summary>
     public required LinearWeight OutputProjection { get; init; }

@@ -160,13 +160,40 @@ public sealed unsafe class SafeTensorsFile : IDisposable, ITensorSource
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ReadConverted(entry, 0, destination);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length elements of a tensor from element <paramref name="firstElement"/>
+    /// on, widened to float32: how a large weight is streamed into its device layout a block at a time.
+    /// </summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="firstElement">The first element, in row-major order.</param>
+    /// <param name="destination">Receives the elements.</param>
+    /// <exception cref="ModelFormatException">The tensor is missing or its dtype is not F32, F16 or BF16.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the tensor.</exception>
+    /// <exception cref="ObjectDisposedException">The file has been disposed.</exception>
+    public void ReadFloat32(string name, long firstElement, Span<float> destination)
+    {
+        Entry entry = GetEntry(name);
+        CheckReadable(entry.Info);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstElement);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstElement + destination.Length, entry.Info.ElementCount, nameof(destination));
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ReadConverted(entry, firstElement, destination);
+    }
+
+    private void ReadConverted(Entry entry, long firstElement, Span<float> destination)
+    {
         int elementSize = TensorDTypes.SizeOf(entry.Info.DType);
-        byte* source = _data + entry.Begin;
+        byte* source = _data + entry.Begin + (firstElement * elementSize);
         for (int done = 0; done < destination.Length; done += ConversionChunkElements)
         {
             int count = Math.Min(ConversionChunkElements, destination.Length - done);
-            var bytes = new ReadOnlySpan<byte>(source + ((long)done * elementSize), count * elementSize);
+            byte* chunk = source + ((long)done * elementSize);
+            var bytes = new ReadOnlySpan<byte>(chunk, count * elementSize);
             Float32Conversion.Convert(entry.Info.DType, bytes, destination.Slice(done, count));
+            MappedPages.Release(chunk, (long)count * elementSize);
         }
     }
 

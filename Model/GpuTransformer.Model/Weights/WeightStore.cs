@@ -14,6 +14,10 @@ public sealed class WeightStore : IDisposable
 
     private readonly ITensorSource _source;
 
+    // The tensor a partial read of a non-mappable source was last served from (see ReadFloat32 with an offset).
+    private string? _wholeName;
+    private float[]? _whole;
+
     private WeightStore(ITensorSource source)
     {
         _source = source;
@@ -142,8 +146,43 @@ public sealed class WeightStore : IDisposable
     /// <exception cref="ArgumentException"><paramref name="destination"/> length differs from the element count.</exception>
     public void ReadFloat32(string name, Span<float> destination) => _source.ReadFloat32(name, destination);
 
+    /// <summary>
+    /// Reads part of a tensor, widened to float32: <paramref name="destination"/>.Length elements from element
+    /// <paramref name="firstElement"/> on, in row-major order. A safetensors file is read in place (and the mapped
+    /// pages released after conversion); a PyTorch checkpoint's tensor is read whole once and kept until another
+    /// tensor is read this way.
+    /// </summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="firstElement">The first element wanted.</param>
+    /// <param name="destination">Receives the elements.</param>
+    /// <exception cref="ModelFormatException">The tensor is missing, its dtype is not a float type, or its data is malformed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the tensor.</exception>
+    public void ReadFloat32(string name, long firstElement, Span<float> destination)
+    {
+        if (_source is SafeTensorsFile safeTensors)
+        {
+            safeTensors.ReadFloat32(name, firstElement, destination);
+            return;
+        }
+
+        if (_wholeName != name)
+        {
+            _whole = null;
+            _whole = ReadFloat32(name);
+            _wholeName = name;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(firstElement);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstElement + destination.Length, _whole!.Length, nameof(destination));
+        _whole.AsSpan((int)firstElement, destination.Length).CopyTo(destination);
+    }
+
     /// <summary>Releases the underlying file.</summary>
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        _whole = null;
+        _source.Dispose();
+    }
 
     private static bool IsZip(string path)
     {

@@ -47,6 +47,43 @@ public sealed class GatherConformanceTests
         Compare.Close(expected, ob.ReadChecked(name), 1e-6, 1e-6, $"Embedding {name} on {device}");
     }
 
+    /// <summary>Tables held as a tied embedding and output projection.</summary>
+    public static TheoryData<string, string> TiedTableRows() => ConformanceBackends.Rows(["vocab 11 d5", "vocab 77 d64", "vocab 1100 d40"]);
+
+    /// <summary>
+    /// The lookup of a table held as a <see cref="LinearWeight"/> streamed in by blocks of rows (on cpu only in the
+    /// GEMM's packed panels): vocabularies that leave a partial panel and cross a streaming block.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TiedTableRows))]
+    public void TiedTableLookupMatchesReference(string name, string device)
+    {
+        var parts = name.Split(' ');
+        int vocab = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), dim = int.Parse(parts[2][1..], System.Globalization.CultureInfo.InvariantCulture);
+        int count = 9, perSequence = 3, first = 1, positionRows = 8;
+        int seed = RandomData.Seed(name);
+        var table = RandomData.Uniform(seed, vocab * dim);
+        var positions = RandomData.Uniform(seed + 1, positionRows * dim);
+        var ids = Enumerable.Range(0, count).Select(t => (t * 37 + 5) % vocab).ToArray();
+        ids[^1] = vocab - 1;
+        var expected = new double[count * dim];
+        for (int t = 0; t < count; t++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                expected[t * dim + c] = (double)(table[ids[t] * dim + c] * 1.5f) + positions[(first + t % perSequence) * dim + c];
+            }
+        }
+
+        using var accelerator = ConformanceBackends.Open(device);
+        using var weight = LinearWeight.Create(accelerator, vocab, dim, default, (row, rows) => table.AsSpan(row * dim, rows.Length).CopyTo(rows), LinearWeightUse.GemmAndLookup);
+        using var ib = new GuardedBuffer<int>(accelerator, count, -1, ids);
+        using var pb = new GuardedBuffer<float>(accelerator, positions.Length, 555f, positions);
+        using var ob = new GuardedBuffer<float>(accelerator, count * dim, 555f);
+        Embedding.Lookup(accelerator, ib.View, count, weight, 1.5f, pb.View, positionRows, default, first, perSequence, 0, ob.View);
+        Compare.Close(expected, ob.ReadChecked(name), 1e-6, 1e-6, $"Tied table {name} on {device}");
+    }
+
     /// <summary>destination[r] = source[sourceRows[r]] for the used part of each row; the rest of the row stays.</summary>
     [Theory]
     [MemberData(nameof(GatherRows))]
