@@ -14,7 +14,7 @@ namespace GpuTransformer.Cli;
 public static class BenchCommand
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "bench [--model DIR] [--input FILE] [--device cpu] [--batch 32] [--beams 4] [--tokens 32] [--threads N] [--json]";
+    public const string Usage = "bench [--model DIR] [--input FILE] [--device cpu] [--batch 32] [--beams 4] [--tokens 32] [--threads N] [--compute-type float32|int8] [--json]";
 
     private const int WarmUpTokens = 4;
 
@@ -34,6 +34,7 @@ public static class BenchCommand
         int beams = args.Int("beams", 1) ?? 4;
         int tokens = args.Int("tokens", 1) ?? 32;
         int? threads = args.Int("threads", 1);
+        var computeType = ComputeTypeOption(args);
         bool json = args.Flag("json");
         args.EnsureAllUsed();
         if (args.Positional.Count > 0)
@@ -49,6 +50,7 @@ public static class BenchCommand
         {
             Device = device,
             Threads = threads,
+            ComputeType = computeType,
             MaxBatchSize = batch,
             Warning = message => stderr.WriteLine("warning: " + message),
         });
@@ -96,6 +98,7 @@ public static class BenchCommand
                 w.WriteNumber("beams", beams);
                 w.WriteNumber("tokens", tokens);
                 w.WriteNumber("threads", threadCount);
+                w.WriteString("compute_type", ComputeTypeName(computeType));
                 w.WriteNumber("warmup_tokens", warmUp);
                 w.WriteEndObject();
             }
@@ -105,7 +108,7 @@ public static class BenchCommand
         else
         {
             stdout.WriteLine($"model:          {translator.ModelDirectory}");
-            stdout.WriteLine($"device:         {translator.Device} ({translator.DeviceName}), {threadCount.ToString(inv)} threads");
+            stdout.WriteLine($"device:         {translator.Device} ({translator.DeviceName}), {threadCount.ToString(inv)} threads, {ComputeTypeName(computeType)}");
             stdout.WriteLine(string.Create(inv, $"settings:       batch {sentences.Count}, beams {beams}, {tokens} new tokens per sentence ({sourceTokens} source tokens)"));
             stdout.WriteLine(string.Create(inv, $"target tokens:  {generated} in {seconds:F3} s"));
             stdout.WriteLine(string.Create(inv, $"throughput:     {tokensPerSecond:F1} target tokens/s"));
@@ -180,4 +183,12 @@ public static class BenchCommand
 
         return null;
     }
+
+    /// <summary>Reads <c>--compute-type float32|int8</c> (default float32).</summary>
+    /// <param name="args">The command's arguments.</param>
+    /// <returns>The compute type.</returns>
+    internal static Kernels.ComputeType ComputeTypeOption(CommandArguments args) =>
+        args.Choice("compute-type", "float32", "int8") == "int8" ? Kernels.ComputeType.Int8 : Kernels.ComputeType.Float32;
+
+    private static string ComputeTypeName(Kernels.ComputeType computeType) => computeType == Kernels.ComputeType.Int8 ? "int8" : "float32";
 }

@@ -64,6 +64,12 @@ public static class Gemm
             case AcceleratorKind.Cpu:
                 for (int b = 0; b < xl.Batch; b++)
                 {
+                    if (weight.Int8 is { } int8)
+                    {
+                        CpuInt8Gemm.Linear(x.AsSpan()[(int)(b * xl.BatchStride)..], xl.RowStride, int8, y.AsSpan()[(int)(b * yl.BatchStride)..], yl.RowStride, xl.Rows, activation);
+                        continue;
+                    }
+
                     if (weight.Packed is { } packed)
                     {
                         CpuPackedGemm.Linear(x.AsSpan()[(int)(b * xl.BatchStride)..], xl.RowStride, packed, y.AsSpan()[(int)(b * yl.BatchStride)..], yl.RowStride, xl.Rows, activation);

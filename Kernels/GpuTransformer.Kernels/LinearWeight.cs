@@ -20,9 +20,10 @@ public sealed class LinearWeight : IDisposable
     private readonly MemoryBuffer<float>? weight;
     private readonly MemoryBuffer<float>? bias;
 
-    private LinearWeight(Accelerator accelerator, MemoryBuffer<float>? weight, MemoryBuffer<float>? bias, CpuPackedWeight? packed, int outFeatures, int inFeatures)
+    private LinearWeight(Accelerator accelerator, MemoryBuffer<float>? weight, MemoryBuffer<float>? bias, CpuPackedWeight? packed, int outFeatures, int inFeatures, CpuInt8Weight? int8 = null)
     {
         Accelerator = accelerator;
+        Int8 = int8;
         this.weight = weight;
         this.bias = bias;
         Packed = packed;
@@ -49,10 +50,16 @@ public sealed class LinearWeight : IDisposable
     public ArrayView<float> Bias => bias?.View ?? default;
 
     /// <summary>Bytes the weight and bias occupy on the device, in every layout held.</summary>
-    public long Bytes => (weight?.Memory.Bytes ?? 0) + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0);
+    public long Bytes => (weight?.Memory.Bytes ?? 0) + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0) + (Int8?.Bytes ?? 0);
 
     /// <summary>The CPU GEMM's packed copy, or null on other backends, on machines without 512-bit SIMD and for lookup-only tables.</summary>
     internal CpuPackedWeight? Packed { get; }
+
+    /// <summary>The int8 quantized copy, the only one held when the weight was created for <see cref="ComputeType.Int8"/>.</summary>
+    internal CpuInt8Weight? Int8 { get; }
+
+    /// <summary>The arithmetic of the GEMMs against this weight.</summary>
+    public ComputeType ComputeType => Int8 is null ? ComputeType.Float32 : ComputeType.Int8;
 
     /// <summary>Uploads a GEMM weight and bias.</summary>
     /// <param name="accelerator">Where it will be used.</param>
@@ -92,9 +99,16 @@ public sealed class LinearWeight : IDisposable
     /// <param name="bias"><paramref name="outFeatures"/> values, or empty for none.</param>
     /// <param name="readRows">Fills a span with whole rows from a given row on.</param>
     /// <param name="use">What reads the weight.</param>
+    /// <param name="computeType">
+    /// <see cref="ComputeType.Int8"/> quantizes the weight per output row and holds only that (<see cref="CpuInt8Weight"/>),
+    /// for GEMM-only weights on the <c>cpu</c> backend.
+    /// </param>
     /// <returns>The weight; dispose it.</returns>
-    /// <exception cref="ArgumentException">The bias does not have the stated size, or <paramref name="use"/> is none.</exception>
-    public static unsafe LinearWeight Create(Accelerator accelerator, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, LinearWeightUse use = LinearWeightUse.Gemm)
+    /// <exception cref="ArgumentException">
+    /// The bias does not have the stated size, <paramref name="use"/> is none, or int8 is asked for a weight a lookup reads.
+    /// </exception>
+    /// <exception cref="NotSupportedException">Int8 on an accelerator other than <c>cpu</c>, or on a processor without AVX-VNNI.</exception>
+    public static unsafe LinearWeight Create(Accelerator accelerator, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, LinearWeightUse use = LinearWeightUse.Gemm, ComputeType computeType = ComputeType.Float32)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(readRows);
@@ -106,6 +120,17 @@ public sealed class LinearWeight : IDisposable
         }
 
         CheckBias(bias, outFeatures);
+        if (computeType == ComputeType.Int8)
+        {
+            CheckInt8(accelerator);
+            if (use != LinearWeightUse.Gemm)
+            {
+                throw new ArgumentException("only a GEMM-only weight can be int8: lookups read float rows", nameof(computeType));
+            }
+
+            return new LinearWeight(accelerator, null, null, null, outFeatures, inFeatures, CpuInt8Weight.Create(outFeatures, inFeatures, bias, readRows));
+        }
+
         if (PacksOn(accelerator, use))
         {
             return WithBias(accelerator, null, CpuPackedWeight.Create(outFeatures, inFeatures, bias, readRows), bias, outFeatures, inFeatures);
@@ -143,6 +168,24 @@ public sealed class LinearWeight : IDisposable
         weight?.Dispose();
         bias?.Dispose();
         Packed?.Dispose();
+        Int8?.Dispose();
+    }
+
+    /// <summary>Throws unless int8 GEMMs run on <paramref name="accelerator"/>.</summary>
+    /// <param name="accelerator">The accelerator asked for.</param>
+    /// <exception cref="NotSupportedException">It is not the <c>cpu</c> backend, or the processor lacks AVX-VNNI.</exception>
+    public static void CheckInt8(Accelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (accelerator.Kind != AcceleratorKind.Cpu)
+        {
+            throw new NotSupportedException($"int8 compute is implemented only on the cpu backend, not on {accelerator.Id}");
+        }
+
+        if (!CpuInt8Weight.IsSupported)
+        {
+            throw new NotSupportedException("int8 compute on cpu needs a processor with AVX-VNNI (vpdpbusd); this one lacks it, use float32");
+        }
     }
 
     // Lookup-only tables stay row-major: packing them would only make each row a strided read.

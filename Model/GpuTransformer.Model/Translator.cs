@@ -59,7 +59,7 @@ public sealed class Translator : IDisposable
         try
         {
             using var weights = WeightStore.Open(directory);
-            model = EncoderDecoderModel.Load(Config, weights, accelerator);
+            model = EncoderDecoderModel.Load(Config, weights, accelerator, options.ComputeType);
             Info = Describe(Config, weights);
         }
         catch

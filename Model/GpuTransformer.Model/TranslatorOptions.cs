@@ -36,4 +36,11 @@ public sealed class TranslatorOptions
     /// <c>forced_bos_token_id</c> says which language to produce.
     /// </summary>
     public string? TargetLanguage { get; init; }
+
+    /// <summary>
+    /// The arithmetic of the linear layers: <see cref="Kernels.ComputeType.Float32"/> (default) or
+    /// <see cref="Kernels.ComputeType.Int8"/> (per-row int8 weights and activations, <c>cpu</c> with AVX-VNNI only;
+    /// elsewhere creating the translator throws <see cref="NotSupportedException"/>).
+    /// </summary>
+    public GpuTransformer.Kernels.ComputeType ComputeType { get; init; } = GpuTransformer.Kernels.ComputeType.Float32;
 }

@@ -57,11 +57,15 @@ internal sealed class EncoderDecoderModel : IDisposable
     /// <summary>Bytes of device memory the weights occupy.</summary>
     public long WeightBytes => w.Bytes;
 
-    /// <summary>Reads every tensor the architecture needs and uploads it; a missing or mis-shaped one is a <see cref="ModelFormatException"/>.</summary>
-    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator)
+    /// <summary>
+    /// Reads every tensor the architecture needs and uploads it; a missing or mis-shaped one is a
+    /// <see cref="ModelFormatException"/>. <paramref name="computeType"/> int8 quantizes the layers' linear weights
+    /// (not the embeddings or the output projection).
+    /// </summary>
+    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32)
     {
         var spec = ArchitectureSpec.For(config);
-        var loaded = ModelWeightLoader.Load(config, spec, weights, accelerator);
+        var loaded = ModelWeightLoader.Load(config, spec, weights, accelerator, computeType);
         try
         {
             return new EncoderDecoderModel(accelerator, config, spec, loaded);

@@ -13,12 +13,17 @@ namespace GpuTransformer.Model.Architectures;
 /// </summary>
 internal static class ModelWeightLoader
 {
-    public static ModelWeights Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights, Accelerator accelerator)
+    public static ModelWeights Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32)
     {
+        if (computeType == ComputeType.Int8)
+        {
+            LinearWeight.CheckInt8(accelerator);
+        }
+
         var owned = new List<IDisposable>();
         try
         {
-            var builder = new Builder(weights, accelerator, owned, (float)config.LayerNormEpsilon);
+            var builder = new Builder(weights, accelerator, owned, (float)config.LayerNormEpsilon, computeType);
             return spec.T5Layout ? LoadT5(config, spec, weights, builder, owned) : LoadBartFamily(config, spec, weights, builder, owned);
         }
         catch
@@ -44,7 +49,7 @@ internal static class ModelWeightLoader
         // views of the same uploads, so a tied model holds each matrix once.
         LinearWeight output = c.TieWordEmbeddings
             ? b.Linear(decoderName, bias, c.DecoderVocabSize, d, LinearWeightUse.GemmAndLookup)
-            : b.Linear("lm_head.weight", bias, c.DecoderVocabSize, d);
+            : b.Linear("lm_head.weight", bias, c.DecoderVocabSize, d, keepFloat: true);
         LinearWeight decoderTable = c.TieWordEmbeddings ? output : b.Table(decoderName, c.DecoderVocabSize, d);
         LinearWeight encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
 
@@ -146,7 +151,7 @@ internal static class ModelWeightLoader
         int d = c.DModel, heads = c.EncoderAttentionHeads, inner = heads * c.EncoderHeadDim, ff = c.EncoderFfnDim;
         LinearWeight output = c.TieWordEmbeddings
             ? b.Linear("shared.weight", null, c.VocabSize, d, LinearWeightUse.GemmAndLookup)
-            : b.Linear("lm_head.weight", null, c.VocabSize, d);
+            : b.Linear("lm_head.weight", null, c.VocabSize, d, keepFloat: true);
         LinearWeight shared = c.TieWordEmbeddings ? output : b.Table("shared.weight", c.VocabSize, d);
 
         NormWeights Norm(string name) => b.Norm(name, null, d);
@@ -198,13 +203,15 @@ internal static class ModelWeightLoader
     }
 
     /// <summary>Uploads tensors and remembers each upload so that the weights own (and a failed load frees) them.</summary>
-    private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon)
+    private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon, ComputeType computeType)
     {
         /// <summary>
         /// Streams a weight from the file into its device layouts a block of rows at a time, so that loading never
-        /// holds a float copy of a whole tensor besides the result.
+        /// holds a float copy of a whole tensor besides the result. Under int8 a GEMM-only weight is quantized unless
+        /// <paramref name="keepFloat"/>: the output projection stays float, like the tied table it usually is, because
+        /// its logits decide every token.
         /// </summary>
-        public LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use = LinearWeightUse.Gemm)
+        public LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use = LinearWeightUse.Gemm, bool keepFloat = false)
         {
             TensorInfo info = weights.GetInfo(name);
             if (!info.HasShape([outFeatures, inFeatures]))
@@ -215,7 +222,7 @@ internal static class ModelWeightLoader
                     $"expected shape {TensorInfo.FormatShape([outFeatures, inFeatures])} but the file has {info.FormatShape()}.");
             }
 
-            var linear = LinearWeight.Create(accelerator, outFeatures, inFeatures, bias, (first, rows) => weights.ReadFloat32(name, (long)first * inFeatures, rows), use);
+            var linear = LinearWeight.Create(accelerator, outFeatures, inFeatures, bias, (first, rows) => weights.ReadFloat32(name, (long)first * inFeatures, rows), use, use == LinearWeightUse.Gemm && !keepFloat ? computeType : ComputeType.Float32);
             owned.Add(linear);
             return linear;
         }
