@@ -14,7 +14,7 @@ namespace GpuTransformer.Cli;
 public static class BenchCommand
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "bench [--model DIR] [--input FILE] [--device cpu] [--batch 32] [--beams 4] [--tokens 32] [--threads N] [--compute-type float32|int8] [--json]";
+    public const string Usage = "bench [--model DIR] [--input FILE] [--device cpu] [--batch 32] [--beams 4] [--tokens 32] [--threads N] [--compute-type float32|int8 [--int8-output-projection]] [--json]";
 
     private const int WarmUpTokens = 4;
 
@@ -35,6 +35,7 @@ public static class BenchCommand
         int tokens = args.Int("tokens", 1) ?? 32;
         int? threads = args.Int("threads", 1);
         var computeType = ComputeTypeOption(args);
+        bool int8Output = args.Flag("int8-output-projection");
         bool json = args.Flag("json");
         args.EnsureAllUsed();
         if (args.Positional.Count > 0)
@@ -51,6 +52,7 @@ public static class BenchCommand
             Device = device,
             Threads = threads,
             ComputeType = computeType,
+            Int8OutputProjection = int8Output,
             MaxBatchSize = batch,
             Warning = message => stderr.WriteLine("warning: " + message),
         });
@@ -99,6 +101,7 @@ public static class BenchCommand
                 w.WriteNumber("tokens", tokens);
                 w.WriteNumber("threads", threadCount);
                 w.WriteString("compute_type", ComputeTypeName(computeType));
+                w.WriteBoolean("int8_output_projection", int8Output && computeType == Kernels.ComputeType.Int8);
                 w.WriteNumber("warmup_tokens", warmUp);
                 w.WriteEndObject();
             }

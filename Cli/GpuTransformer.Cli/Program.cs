@@ -31,11 +31,11 @@ try
     var rest = args.Skip(1);
     return args[0] switch
     {
-        "translate" or "generate" => TranslateCommand.Run(new CommandArguments(rest, "profile")),
+        "translate" or "generate" => TranslateCommand.Run(new CommandArguments(rest, "profile", "int8-output-projection")),
         "tokenize" => TokenizeCommand.Run(new CommandArguments(rest, "pieces")),
         "info" => InfoCommand.Run(new CommandArguments(rest)),
         "devices" => DevicesCommand.Run(new CommandArguments(rest)),
-        "bench" => BenchCommand.Run(new CommandArguments(rest, "json")),
+        "bench" => BenchCommand.Run(new CommandArguments(rest, "json", "int8-output-projection")),
         "make-random-model" => MakeRandomModelCommand.Run(new CommandArguments(rest)),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };

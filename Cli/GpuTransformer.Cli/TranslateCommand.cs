@@ -14,7 +14,7 @@ namespace GpuTransformer.Cli;
 public static class TranslateCommand
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--src-lang CODE] [--tgt-lang CODE] [--batch-size N] [--threads N] [--compute-type float32|int8] [--format text|jsonl] [--input FILE] [--output FILE] [--profile]";
+    public const string Usage = "translate [TEXT...] [--model DIR] [--device cpu] [--beams N] [--max-new-tokens N] [--min-new-tokens N] [--num-return N] [--length-penalty F] [--early-stopping true|false|never] [--no-repeat-ngram N] [--src-lang CODE] [--tgt-lang CODE] [--batch-size N] [--threads N] [--compute-type float32|int8 [--int8-output-projection]] [--format text|jsonl] [--input FILE] [--output FILE] [--profile]";
 
     /// <summary>The usage line of the <c>generate</c> alias.</summary>
     public const string GenerateUsage = "generate [TEXT...] (same options as translate; for summarisation and T5 prompts)";
@@ -28,6 +28,7 @@ public static class TranslateCommand
         int batchSize = args.Int("batch-size", 1) ?? 32;
         int? threads = args.Int("threads", 1);
         var computeType = BenchCommand.ComputeTypeOption(args);
+        bool int8Output = args.Flag("int8-output-projection");
         string format = args.Choice("format", "text", "jsonl") ?? "text";
         var options = new GenerationOptions
         {
@@ -57,6 +58,7 @@ public static class TranslateCommand
             Device = device,
             Threads = threads,
             ComputeType = computeType,
+            Int8OutputProjection = int8Output,
             MaxBatchSize = batchSize,
             SourceLanguage = sourceLanguage,
             TargetLanguage = targetLanguage,

@@ -100,12 +100,12 @@ public sealed class LinearWeight : IDisposable
     /// <param name="readRows">Fills a span with whole rows from a given row on.</param>
     /// <param name="use">What reads the weight.</param>
     /// <param name="computeType">
-    /// <see cref="ComputeType.Int8"/> quantizes the weight per output row and holds only that (<see cref="CpuInt8Weight"/>),
-    /// for GEMM-only weights on the <c>cpu</c> backend.
+    /// <see cref="ComputeType.Int8"/> quantizes the weight per output row for the GEMM (<see cref="CpuInt8Weight"/>), on the
+    /// <c>cpu</c> backend; a weight a lookup also reads keeps its float rows for the lookup.
     /// </param>
     /// <returns>The weight; dispose it.</returns>
     /// <exception cref="ArgumentException">
-    /// The bias does not have the stated size, <paramref name="use"/> is none, or int8 is asked for a weight a lookup reads.
+    /// The bias does not have the stated size or <paramref name="use"/> is none.
     /// </exception>
     /// <exception cref="NotSupportedException">Int8 on an accelerator other than <c>cpu</c>, or on a processor without AVX-VNNI.</exception>
     public static unsafe LinearWeight Create(Accelerator accelerator, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, LinearWeightUse use = LinearWeightUse.Gemm, ComputeType computeType = ComputeType.Float32)
@@ -123,12 +123,23 @@ public sealed class LinearWeight : IDisposable
         if (computeType == ComputeType.Int8)
         {
             CheckInt8(accelerator);
-            if (use != LinearWeightUse.Gemm)
+            var int8 = CpuInt8Weight.Create(outFeatures, inFeatures, bias, readRows);
+            if (use == LinearWeightUse.Gemm)
             {
-                throw new ArgumentException("only a GEMM-only weight can be int8: lookups read float rows", nameof(computeType));
+                return new LinearWeight(accelerator, null, null, null, outFeatures, inFeatures, int8);
             }
 
-            return new LinearWeight(accelerator, null, null, null, outFeatures, inFeatures, CpuInt8Weight.Create(outFeatures, inFeatures, bias, readRows));
+            // A tied table is also looked up, and embeddings stay float: keep the row-major floats for the lookup
+            // beside the int8 copy for the GEMM (a quarter more memory than the packed floats alone).
+            try
+            {
+                return new LinearWeight(accelerator, UploadRows(accelerator, outFeatures, inFeatures, readRows), null, null, outFeatures, inFeatures, int8);
+            }
+            catch
+            {
+                int8.Dispose();
+                throw;
+            }
         }
 
         if (PacksOn(accelerator, use))
@@ -136,30 +147,7 @@ public sealed class LinearWeight : IDisposable
             return WithBias(accelerator, null, CpuPackedWeight.Create(outFeatures, inFeatures, bias, readRows), bias, outFeatures, inFeatures);
         }
 
-        var buffer = accelerator.Allocate<float>(checked(outFeatures * inFeatures));
-        int blockRows = Math.Clamp(UploadBlockElements / inFeatures, 1, outFeatures);
-        float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
-        try
-        {
-            for (int first = 0; first < outFeatures; first += blockRows)
-            {
-                int rows = Math.Min(blockRows, outFeatures - first);
-                var span = new Span<float>(block, rows * inFeatures);
-                readRows(first, span);
-                buffer.CopyFrom(span, first * inFeatures);
-            }
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
-        }
-        finally
-        {
-            NativeMemory.Free(block);
-        }
-
-        return WithBias(accelerator, buffer, null, bias, outFeatures, inFeatures);
+        return WithBias(accelerator, UploadRows(accelerator, outFeatures, inFeatures, readRows), null, bias, outFeatures, inFeatures);
     }
 
     /// <inheritdoc />
@@ -186,6 +174,34 @@ public sealed class LinearWeight : IDisposable
         {
             throw new NotSupportedException("int8 compute on cpu needs a processor with AVX-VNNI (vpdpbusd); this one lacks it, use float32");
         }
+    }
+
+    private static unsafe MemoryBuffer<float> UploadRows(Accelerator accelerator, int outFeatures, int inFeatures, WeightRowReader readRows)
+    {
+        var buffer = accelerator.Allocate<float>(checked(outFeatures * inFeatures));
+        int blockRows = Math.Clamp(UploadBlockElements / inFeatures, 1, outFeatures);
+        float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
+        try
+        {
+            for (int first = 0; first < outFeatures; first += blockRows)
+            {
+                int rows = Math.Min(blockRows, outFeatures - first);
+                var span = new Span<float>(block, rows * inFeatures);
+                readRows(first, span);
+                buffer.CopyFrom(span, first * inFeatures);
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+        finally
+        {
+            NativeMemory.Free(block);
+        }
+
+        return buffer;
     }
 
     // Lookup-only tables stay row-major: packing them would only make each row a strided read.

@@ -59,7 +59,7 @@ public sealed class Translator : IDisposable
         try
         {
             using var weights = WeightStore.Open(directory);
-            model = EncoderDecoderModel.Load(Config, weights, accelerator, options.ComputeType);
+            model = EncoderDecoderModel.Load(Config, weights, accelerator, options.ComputeType, options.Int8OutputProjection);
             Info = Describe(Config, weights);
         }
         catch

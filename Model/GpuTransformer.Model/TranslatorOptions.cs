@@ -43,4 +43,10 @@ public sealed class TranslatorOptions
     /// elsewhere creating the translator throws <see cref="NotSupportedException"/>).
     /// </summary>
     public GpuTransformer.Kernels.ComputeType ComputeType { get; init; } = GpuTransformer.Kernels.ComputeType.Float32;
+
+    /// <summary>
+    /// Under <see cref="Kernels.ComputeType.Int8"/>, whether the output projection is quantized too (a tied one keeps
+    /// its float rows for the embedding lookup beside the int8 copy). Default false: the output projection stays float.
+    /// </summary>
+    public bool Int8OutputProjection { get; init; }
 }

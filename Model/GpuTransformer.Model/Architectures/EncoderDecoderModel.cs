@@ -60,12 +60,12 @@ internal sealed class EncoderDecoderModel : IDisposable
     /// <summary>
     /// Reads every tensor the architecture needs and uploads it; a missing or mis-shaped one is a
     /// <see cref="ModelFormatException"/>. <paramref name="computeType"/> int8 quantizes the layers' linear weights
-    /// (not the embeddings or the output projection).
+    /// (not the embeddings; the output projection only with <paramref name="int8OutputProjection"/>).
     /// </summary>
-    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32)
+    public static EncoderDecoderModel Load(ModelConfig config, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32, bool int8OutputProjection = false)
     {
         var spec = ArchitectureSpec.For(config);
-        var loaded = ModelWeightLoader.Load(config, spec, weights, accelerator, computeType);
+        var loaded = ModelWeightLoader.Load(config, spec, weights, accelerator, computeType, int8OutputProjection);
         try
         {
             return new EncoderDecoderModel(accelerator, config, spec, loaded);

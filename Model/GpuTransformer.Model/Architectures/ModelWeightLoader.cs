@@ -13,7 +13,7 @@ namespace GpuTransformer.Model.Architectures;
 /// </summary>
 internal static class ModelWeightLoader
 {
-    public static ModelWeights Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32)
+    public static ModelWeights Load(ModelConfig config, ArchitectureSpec spec, WeightStore weights, Accelerator accelerator, ComputeType computeType = ComputeType.Float32, bool int8OutputProjection = false)
     {
         if (computeType == ComputeType.Int8)
         {
@@ -23,7 +23,7 @@ internal static class ModelWeightLoader
         var owned = new List<IDisposable>();
         try
         {
-            var builder = new Builder(weights, accelerator, owned, (float)config.LayerNormEpsilon, computeType);
+            var builder = new Builder(weights, accelerator, owned, (float)config.LayerNormEpsilon, computeType, int8OutputProjection);
             return spec.T5Layout ? LoadT5(config, spec, weights, builder, owned) : LoadBartFamily(config, spec, weights, builder, owned);
         }
         catch
@@ -48,8 +48,8 @@ internal static class ModelWeightLoader
         // The lm_head (tied: the decoder table itself) carries final_logits_bias; the tables the embeddings read are
         // views of the same uploads, so a tied model holds each matrix once.
         LinearWeight output = c.TieWordEmbeddings
-            ? b.Linear(decoderName, bias, c.DecoderVocabSize, d, LinearWeightUse.GemmAndLookup)
-            : b.Linear("lm_head.weight", bias, c.DecoderVocabSize, d, keepFloat: true);
+            ? b.Output(decoderName, bias, c.DecoderVocabSize, d, LinearWeightUse.GemmAndLookup)
+            : b.Output("lm_head.weight", bias, c.DecoderVocabSize, d, LinearWeightUse.Gemm);
         LinearWeight decoderTable = c.TieWordEmbeddings ? output : b.Table(decoderName, c.DecoderVocabSize, d);
         LinearWeight encoderTable = encoderName == decoderName ? decoderTable : b.Table(encoderName, c.VocabSize, d);
 
@@ -150,8 +150,8 @@ internal static class ModelWeightLoader
     {
         int d = c.DModel, heads = c.EncoderAttentionHeads, inner = heads * c.EncoderHeadDim, ff = c.EncoderFfnDim;
         LinearWeight output = c.TieWordEmbeddings
-            ? b.Linear("shared.weight", null, c.VocabSize, d, LinearWeightUse.GemmAndLookup)
-            : b.Linear("lm_head.weight", null, c.VocabSize, d, keepFloat: true);
+            ? b.Output("shared.weight", null, c.VocabSize, d, LinearWeightUse.GemmAndLookup)
+            : b.Output("lm_head.weight", null, c.VocabSize, d, LinearWeightUse.Gemm);
         LinearWeight shared = c.TieWordEmbeddings ? output : b.Table("shared.weight", c.VocabSize, d);
 
         NormWeights Norm(string name) => b.Norm(name, null, d);
@@ -203,15 +203,23 @@ internal static class ModelWeightLoader
     }
 
     /// <summary>Uploads tensors and remembers each upload so that the weights own (and a failed load frees) them.</summary>
-    private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon, ComputeType computeType)
+    private sealed class Builder(WeightStore weights, Accelerator accelerator, List<IDisposable> owned, float epsilon, ComputeType computeType, bool int8OutputProjection)
     {
         /// <summary>
         /// Streams a weight from the file into its device layouts a block of rows at a time, so that loading never
-        /// holds a float copy of a whole tensor besides the result. Under int8 a GEMM-only weight is quantized unless
-        /// <paramref name="keepFloat"/>: the output projection stays float, like the tied table it usually is, because
-        /// its logits decide every token.
+        /// holds a float copy of a whole tensor besides the result. Under int8 a GEMM-only weight is quantized.
         /// </summary>
-        public LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use = LinearWeightUse.Gemm, bool keepFloat = false)
+        public LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use = LinearWeightUse.Gemm) =>
+            Linear(name, bias, outFeatures, inFeatures, use, use == LinearWeightUse.Gemm ? computeType : ComputeType.Float32);
+
+        /// <summary>
+        /// The output projection (a tied table or lm_head): float unless int8 is asked for it explicitly, because its
+        /// logits decide every token (a tied one keeps its float rows for the embedding lookup either way).
+        /// </summary>
+        public LinearWeight Output(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use) =>
+            Linear(name, bias, outFeatures, inFeatures, use, int8OutputProjection ? computeType : ComputeType.Float32);
+
+        private LinearWeight Linear(string name, float[]? bias, int outFeatures, int inFeatures, LinearWeightUse use, ComputeType type)
         {
             TensorInfo info = weights.GetInfo(name);
             if (!info.HasShape([outFeatures, inFeatures]))
@@ -222,7 +230,7 @@ internal static class ModelWeightLoader
                     $"expected shape {TensorInfo.FormatShape([outFeatures, inFeatures])} but the file has {info.FormatShape()}.");
             }
 
-            var linear = LinearWeight.Create(accelerator, outFeatures, inFeatures, bias, (first, rows) => weights.ReadFloat32(name, (long)first * inFeatures, rows), use, use == LinearWeightUse.Gemm && !keepFloat ? computeType : ComputeType.Float32);
+            var linear = LinearWeight.Create(accelerator, outFeatures, inFeatures, bias, (first, rows) => weights.ReadFloat32(name, (long)first * inFeatures, rows), use, type);
             owned.Add(linear);
             return linear;
         }
