@@ -6,7 +6,7 @@ namespace GpuTransformer.Bench;
 
 /// <summary>
 /// The int8 GEMM of <c>--compute-type int8</c> (per-call activation quantization included) against the fp32 packed
-/// GEMM, in the same run, at the linear layers' shapes: one decoding row, a greedy batch of 32, a beam-4 batch of 128.
+/// GEMM, in the same run, at the linear layers' shapes and the 58101-word output projection: one decoding row, a greedy batch of 32, a beam-4 batch of 128.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class Int8GemmBenchmarks
@@ -21,7 +21,7 @@ public unsafe class Int8GemmBenchmarks
     public int M { get; set; }
 
     /// <summary>(K, N) as "KxN".</summary>
-    [Params("512x512", "512x2048", "2048x512")]
+    [Params("512x512", "512x2048", "2048x512", "512x58101")]
     public string Shape { get; set; } = "512x512";
 
     private int K => int.Parse(Shape.AsSpan(0, Shape.IndexOf('x', StringComparison.Ordinal)), provider: System.Globalization.CultureInfo.InvariantCulture);
