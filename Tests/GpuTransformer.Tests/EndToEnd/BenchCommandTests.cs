@@ -30,6 +30,28 @@ public sealed class BenchCommandTests
         Assert.Equal(5, root.GetProperty("tokens").GetInt32());
         Assert.Equal(1, root.GetProperty("threads").GetInt32());
         Assert.Equal("cpu", root.GetProperty("device").GetString());
+        Assert.Equal("float32", root.GetProperty("compute_type").GetString());
+        Assert.False(root.GetProperty("int8_output_projection").GetBoolean());
+    }
+
+    /// <summary>--compute-type int8 (and --int8-output-projection) run and are reported in the JSON.</summary>
+    [Fact]
+    public void JsonReportNamesInt8()
+    {
+        if (!GpuTransformer.Kernels.Cpu.CpuInt8Weight.IsSupported)
+        {
+            return;
+        }
+
+        var output = new StringWriter();
+        int code = BenchCommand.Run(
+            new CommandArguments(["--model", TestData.Model("tiny-marian-en-de"), "--device", "cpu", "--batch", "2", "--beams", "1", "--tokens", "3", "--compute-type", "int8", "--int8-output-projection", "--json"], "json", "int8-output-projection"),
+            output,
+            TextWriter.Null);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output.ToString().Trim());
+        Assert.Equal("int8", json.RootElement.GetProperty("compute_type").GetString());
+        Assert.True(json.RootElement.GetProperty("int8_output_projection").GetBoolean());
     }
 
     /// <summary>The text report reads the sentences of --input, repeated to fill the batch.</summary>
@@ -53,6 +75,7 @@ public sealed class BenchCommandTests
     [InlineData("--beams", "x")]
     [InlineData("--tokens", "-3")]
     [InlineData("--threads", "0")]
+    [InlineData("--compute-type", "fp16")]
     [InlineData("--unknown", "1")]
     public void BadOptionsAreUsageErrors(string name, string value)
     {
