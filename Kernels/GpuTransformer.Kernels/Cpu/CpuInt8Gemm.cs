@@ -69,14 +69,20 @@ public static unsafe class CpuInt8Gemm
             fixed (byte* pq = scratch)
             {
                 float* xScales = (float*)(((nint)(pq + quantBytes) + 3) & ~(nint)3);
-                for (int r = 0; r < m; r++)
+
+                // Quantizing is a few percent of the product (K per row against N·K), but serial it would leave the
+                // other threads idle for an encoder batch of hundreds of rows.
+                var quantize = new QuantizeJob { X = px, Ldx = ldx, K = k, Kp = kp, Q = pq, Scales = xScales, M = m };
+                if ((long)m * k < 65_536 || m < 2)
                 {
-                    byte* q = pq + (long)r * kp;
-                    xScales[r] = CpuInt8Quantizer.QuantizeRow(px + (long)r * ldx, k, q, 0x80);
-                    for (int i = k; i < kp; i++)
-                    {
-                        q[i] = 0x80;
-                    }
+                    quantize.RowsPerTask = m;
+                    quantize.Run(0);
+                }
+                else
+                {
+                    int chunks = Math.Min(m, 4 * CpuParallel.ThreadCount);
+                    quantize.RowsPerTask = (m + chunks - 1) / chunks;
+                    CpuParallel.For((m + quantize.RowsPerTask - 1) / quantize.RowsPerTask, &RunQuantize, &quantize);
                 }
 
                 int rowBlock = Math.Max(TileRows, RowBlockBytes / kp / TileRows * TileRows);
@@ -113,6 +119,8 @@ public static unsafe class CpuInt8Gemm
 
     private static void RunJob(int task, void* state) => ((Job*)state)->Run(task);
 
+    private static void RunQuantize(int task, void* state) => ((QuantizeJob*)state)->Run(task);
+
     private interface IRowCount
     {
         static abstract int Count { get; }
@@ -129,6 +137,34 @@ public static unsafe class CpuInt8Gemm
     private struct Rows5 : IRowCount { public static int Count => 5; }
 
     private struct Rows6 : IRowCount { public static int Count => 6; }
+
+    private struct QuantizeJob
+    {
+        public float* X;
+        public int Ldx;
+        public int K;
+        public int Kp;
+        public byte* Q;
+        public float* Scales;
+        public int M;
+        public int RowsPerTask;
+
+        public readonly void Run(int task)
+        {
+            int r1 = Math.Min(M, (task + 1) * RowsPerTask);
+            for (int r = task * RowsPerTask; r < r1; r++)
+            {
+                byte* q = Q + (long)r * Kp;
+                Scales[r] = CpuInt8Quantizer.QuantizeRow(X + (long)r * Ldx, K, q, 0x80);
+
+                // The padding K values meet zero weights; 0x80 (the offset zero) keeps them out of the sum either way.
+                for (int i = K; i < Kp; i++)
+                {
+                    q[i] = 0x80;
+                }
+            }
+        }
+    }
 
     private struct Job
     {

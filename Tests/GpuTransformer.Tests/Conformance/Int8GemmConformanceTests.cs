@@ -38,6 +38,10 @@ public sealed class Int8GemmConformanceTests
                 }
             }
         }
+
+        // Large enough for the threaded activation quantization and several row blocks' worth of tasks.
+        Check(45, 33, 1701, Activation.None, bias: true);
+        Check(300, 70, 514, Activation.Relu, bias: false);
     }
 
     /// <summary>Strided rows through <see cref="Gemm.Linear(Accelerator, ArrayView{float}, in RowLayout, LinearWeight, ArrayView{float}, in RowLayout, Activation)"/> with an int8 <see cref="LinearWeight"/> leave the gaps alone.</summary>
