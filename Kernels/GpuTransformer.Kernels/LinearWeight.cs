@@ -10,7 +10,9 @@ namespace GpuTransformer.Kernels;
 /// multiplies by its transpose. A token embedding table is the same shape, so a tied output projection and the
 /// embedding lookup share one. On the <c>cpu</c> backend with 512-bit SIMD a GEMM weight is held only packed, in the
 /// panel layout of the CPU GEMM's micro-kernel (<see cref="CpuPackedWeight"/>): the lookup of a tied table reads its
-/// rows back out of the panels, so every weight is held once.
+/// rows back out of the panels, so every weight is held once. Created for <see cref="Kernels.ComputeType.Int8"/> (cpu
+/// only) a GEMM weight is held only quantized (<see cref="CpuInt8Weight"/>); a tied table then keeps its row-major
+/// floats for the lookup beside the int8 copy.
 /// </summary>
 public sealed class LinearWeight : IDisposable
 {
