@@ -1,3 +1,4 @@
+using GpuTransformer.Tests.Support;
 using GpuTransformer.Kernels;
 using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Runtime;
@@ -20,7 +21,7 @@ public sealed class Int8GemmConformanceTests
     [Fact]
     public void MatchesDequantizedAndFloatReferences()
     {
-        if (!CpuInt8Weight.IsSupported)
+        if (!Int8Support.PresentOrRefused())
         {
             return;
         }
@@ -48,7 +49,7 @@ public sealed class Int8GemmConformanceTests
     [Fact]
     public void LinearWeightInt8GoesThroughTheFacadeWithStrides()
     {
-        if (!CpuInt8Weight.IsSupported)
+        if (!Int8Support.PresentOrRefused())
         {
             return;
         }
@@ -77,7 +78,7 @@ public sealed class Int8GemmConformanceTests
     [Fact]
     public void Int8TiedTableKeepsFloatRows()
     {
-        if (!CpuInt8Weight.IsSupported)
+        if (!Int8Support.PresentOrRefused())
         {
             return;
         }

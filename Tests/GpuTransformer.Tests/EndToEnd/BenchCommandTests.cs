@@ -38,7 +38,7 @@ public sealed class BenchCommandTests
     [Fact]
     public void JsonReportNamesInt8()
     {
-        if (!GpuTransformer.Kernels.Cpu.CpuInt8Weight.IsSupported)
+        if (!Int8Support.PresentOrRefused())
         {
             return;
         }

@@ -77,9 +77,9 @@ public sealed class Int8AgreementTests
 
     private static double Agreement(string fixture, string[] sources, out string report, bool int8OutputProjection = false)
     {
-        if (!CpuInt8Weight.IsSupported)
+        if (!Int8Support.PresentOrRefused())
         {
-            report = "int8 not supported on this processor";
+            report = "int8 is refused on this processor (no AVX-VNNI), as it must be";
             return 1;
         }
 
