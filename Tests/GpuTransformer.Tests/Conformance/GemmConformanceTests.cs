@@ -93,6 +93,10 @@ public sealed class GemmConformanceTests
         Add("tiled", 100, 257, 100, Activation.Swish, xPad: 5, yPad: 3);
         Add("tiled", 33, 70, 48, Activation.Gelu, batch: 3, yPad: 11);
         Add("tiled", 129, 1, 65);
+
+        // Long K with more rows than one register tile and several panels, one partial.
+        Add("longk", 40, 96, 600, Activation.Swish, xPad: 2, yPad: 3);
+        Add("longk", 20, 100, 513, Activation.Relu, batch: 2);
         return cases;
     }
 
