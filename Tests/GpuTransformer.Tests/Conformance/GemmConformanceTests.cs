@@ -97,6 +97,11 @@ public sealed class GemmConformanceTests
         // Long K with more rows than one register tile and several panels, one partial.
         Add("longk", 40, 96, 600, Activation.Swish, xPad: 2, yPad: 3);
         Add("longk", 20, 100, 513, Activation.Relu, batch: 2);
+
+        // Weights above 8 MiB, which the cpu kernel prefetches panel by panel: tiles of several rows sharing the
+        // prefetch of the next panel, and a single short tile that prefetches two lines per step.
+        Add("bigweight", 21, 2085, 1031, Activation.Swish, yPad: 3);
+        Add("bigweight", 3, 2085, 1031, bias: false);
         return cases;
     }
 
