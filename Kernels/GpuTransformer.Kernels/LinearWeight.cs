@@ -8,7 +8,7 @@ namespace GpuTransformer.Kernels;
 /// The weight (and optional bias) of one <c>nn.Linear</c>, uploaded once to an accelerator in PyTorch's
 /// <c>[out, in]</c> layout; <see cref="Gemm.Linear(Accelerator, ArrayView{float}, LinearWeight, ArrayView{float}, int, Activation)"/>
 /// multiplies by its transpose. A token embedding table is the same shape, so a tied output projection and the
-/// embedding lookup share one. On the <c>cpu</c> backend with 512-bit SIMD a GEMM weight is held only packed, in the
+/// embedding lookup share one. On the <c>cpu</c> backend with AVX-512 or AVX2 + FMA a GEMM weight is held only packed, in the
 /// panel layout of the CPU GEMM's micro-kernel (<see cref="CpuPackedWeight"/>): the lookup of a tied table reads its
 /// rows back out of the panels, so every weight is held once. Created for <see cref="Kernels.ComputeType.Int8"/> (cpu
 /// only) a GEMM weight is held only quantized (<see cref="CpuInt8Weight"/>); a tied table then keeps its row-major
@@ -44,7 +44,7 @@ public sealed class LinearWeight : IDisposable
 
     /// <summary>
     /// The weight, <see cref="Out"/> rows of <see cref="In"/>; empty where only the packed layout is held (the
-    /// <c>cpu</c> backend with 512-bit SIMD).
+    /// <c>cpu</c> backend with AVX-512 or AVX2 + FMA).
     /// </summary>
     public ArrayView<float> Weight => weight?.View ?? default;
 
@@ -54,7 +54,7 @@ public sealed class LinearWeight : IDisposable
     /// <summary>Bytes the weight and bias occupy on the device, in every layout held.</summary>
     public long Bytes => (weight?.Memory.Bytes ?? 0) + (bias?.Memory.Bytes ?? 0) + (Packed?.Bytes ?? 0) + (Int8?.Bytes ?? 0);
 
-    /// <summary>The CPU GEMM's packed copy, or null on other backends, on machines without 512-bit SIMD and for lookup-only tables.</summary>
+    /// <summary>The CPU GEMM's packed copy, or null on other backends, on processors with neither AVX-512 nor AVX2 + FMA, and for lookup-only tables.</summary>
     internal CpuPackedWeight? Packed { get; }
 
     /// <summary>The int8 quantized copy, the only one held when the weight was created for <see cref="ComputeType.Int8"/>.</summary>

@@ -10,12 +10,16 @@ namespace GpuTransformer.Kernels.Cpu;
 /// <see cref="CpuParallel"/>; inside a task each panel (32 × K floats, at most 256 KiB for K = 2048) stays in L2 while
 /// the row tiles of the block stream over it, and the block of X rows (MC × K) is sized to stay in L2 as well. K is not
 /// blocked: the whole dot product lives in registers, so there is no C read-modify-write, and bias and activation are
-/// applied as each tile leaves the registers. No allocation per call.
+/// applied as each tile leaves the registers. No allocation per call. The micro-kernel is 8 rows × 32 columns of
+/// Vector512 where the processor has AVX-512 (CpuPackedGemm.Vector512.cs) and 6 rows × 16 columns of Vector256 with FMA
+/// otherwise (CpuPackedGemm.Vector256.cs), on the same packed layout.
 /// </summary>
 [SkipLocalsInit]
-public static unsafe class CpuPackedGemm
+public static unsafe partial class CpuPackedGemm
 {
+    // Rows of X per micro-kernel call: 8 × 2 Vector512 or 6 × 2 Vector256 accumulators.
     private const int TileRows = 8;
+    private const int TileRows256 = 6;
 
     // Bytes of X rows a task keeps in L2 next to its panel.
     private const int RowBlockBytes = 256 * 1024;
@@ -37,9 +41,36 @@ public static unsafe class CpuPackedGemm
     /// <param name="m">Rows.</param>
     /// <param name="activation">Applied after the bias.</param>
     /// <exception cref="ArgumentException">A span is too short or a stride too small.</exception>
-    public static void Linear(ReadOnlySpan<float> x, int ldx, CpuPackedWeight weight, Span<float> y, int ldy, int m, Activation activation = Activation.None)
+    public static void Linear(ReadOnlySpan<float> x, int ldx, CpuPackedWeight weight, Span<float> y, int ldy, int m, Activation activation = Activation.None) =>
+        Linear(x, ldx, weight, y, ldy, m, activation, CpuSimdWidth.Best);
+
+    /// <summary>As <see cref="Linear(ReadOnlySpan{float}, int, CpuPackedWeight, Span{float}, int, int, Activation)"/>, with the micro-kernel's vector width chosen by the caller (benchmarks and tests of the narrower kernel).</summary>
+    /// <param name="x">Input rows of <see cref="CpuPackedWeight.In"/>.</param>
+    /// <param name="ldx">Elements between consecutive rows of X.</param>
+    /// <param name="weight">The packed weight and bias.</param>
+    /// <param name="y">Output rows of <see cref="CpuPackedWeight.Out"/>; elements between rows are left alone.</param>
+    /// <param name="ldy">Elements between consecutive rows of Y.</param>
+    /// <param name="m">Rows.</param>
+    /// <param name="activation">Applied after the bias.</param>
+    /// <param name="width">The micro-kernel: <see cref="CpuSimdWidth.Best"/> is the widest this processor runs.</param>
+    /// <exception cref="ArgumentException">A span is too short or a stride too small.</exception>
+    /// <exception cref="PlatformNotSupportedException">The processor lacks the instructions of <paramref name="width"/>.</exception>
+    public static void Linear(ReadOnlySpan<float> x, int ldx, CpuPackedWeight weight, Span<float> y, int ldy, int m, Activation activation, CpuSimdWidth width)
     {
         ArgumentNullException.ThrowIfNull(weight);
+        bool wide = width switch
+        {
+            CpuSimdWidth.Best => CpuPackedWeight.HasVector512,
+            CpuSimdWidth.Vector512 when CpuPackedWeight.HasVector512 => true,
+            CpuSimdWidth.Vector256 when CpuPackedWeight.HasVector256 => false,
+            CpuSimdWidth.Vector512 or CpuSimdWidth.Vector256 => throw new PlatformNotSupportedException($"Linear: this processor has no {width} floating-point FMA kernel."),
+            _ => throw new ArgumentOutOfRangeException(nameof(width), width, "unknown SIMD width"),
+        };
+        if (!wide && !CpuPackedWeight.HasVector256)
+        {
+            throw new PlatformNotSupportedException("Linear: the packed kernel needs AVX-512 or AVX2 with FMA; see CpuPackedWeight.IsSupported.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         int n = weight.Out, k = weight.In;
         long xNeed = m == 0 ? 0 : (long)(m - 1) * ldx + k, yNeed = m == 0 ? 0 : (long)(m - 1) * ldy + n;
@@ -53,7 +84,8 @@ public static unsafe class CpuPackedGemm
             return;
         }
 
-        int rowBlock = Math.Max(TileRows, RowBlockBytes / (k * sizeof(float)) / TileRows * TileRows);
+        int tileRows = wide ? TileRows : TileRows256;
+        int rowBlock = Math.Max(tileRows, RowBlockBytes / (k * sizeof(float)) / tileRows * tileRows);
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
 
         // Enough tasks to balance the threads (about four each), each at least one panel and at most MaxPanelsPerTask.
@@ -69,7 +101,7 @@ public static unsafe class CpuPackedGemm
                 X = px, Ldx = ldx, Y = py, Ldy = ldy, M = m, N = n, K = k,
                 Panels = weight.PanelData, Bias = weight.BiasData, PanelCount = weight.Panels,
                 RowBlock = rowBlock, PanelsPerTask = panelsPerTask, PanelGroups = panelGroups, Activation = activation,
-                Prefetch = weight.Bytes > PrefetchAboveBytes,
+                Prefetch = weight.Bytes > PrefetchAboveBytes, Wide = wide,
             };
             int tasks = rowBlocks * panelGroups;
             if (tasks == 1 || (long)m * n * k < 65_536)
@@ -136,6 +168,7 @@ public static unsafe class CpuPackedGemm
         public Activation Activation;
 
         public bool Prefetch;
+        public bool Wide;
 
         public readonly void Run(int task)
         {
@@ -156,10 +189,12 @@ public static unsafe class CpuPackedGemm
             int r0 = rowBlock * RowBlock, r1 = Math.Min(M, r0 + RowBlock);
             int p0 = group * PanelsPerTask, p1 = Math.Min(PanelCount, p0 + PanelsPerTask);
             long panelFloats = (long)CpuPackedWeight.PanelWidth * K;
-            int tiles = (r1 - r0 + TileRows - 1) / TileRows;
 
-            // The row tiles of a panel share the prefetch of the next one, so that a weight too big for the caches
-            // streams from memory while the FMAs run instead of stalling the first tile of every panel: tile t asks
+            // Micro-kernel calls per panel: row tiles, times two column halves for the Vector256 kernel.
+            int tiles = Wide ? (r1 - r0 + TileRows - 1) / TileRows : 2 * ((r1 - r0 + TileRows256 - 1) / TileRows256);
+
+            // The calls on a panel share the prefetch of the next one, so that a weight too big for the caches
+            // streams from memory while the FMAs run instead of stalling the first tile of every panel: call t asks
             // for its 1/tiles of the next panel, one prefetch per step of K (stride floats apart, at least a line
             // every step). The last panel of the task prefetches itself (already cached) rather than a panel that
             // another thread is likely to take. Prefetch instructions never fault, so the few addresses past the
@@ -172,180 +207,56 @@ public static unsafe class CpuPackedGemm
                 float* bias = Bias + p * CpuPackedWeight.PanelWidth;
                 int col = p * CpuPackedWeight.PanelWidth;
                 int cols = Math.Min(CpuPackedWeight.PanelWidth, N - col);
-                for (int r = r0, t = 0; r < r1; r += TileRows, t++)
+                if (Wide)
                 {
-                    float* x = X + (long)r * Ldx;
-                    float* y = Y + (long)r * Ldy + col;
-                    float* prefetch = next + Math.Min((long)t * stride * K, panelFloats - 1);
-                    switch (Math.Min(TileRows, r1 - r))
+                    for (int r = r0, t = 0; r < r1; r += TileRows, t++)
                     {
-                        case 8: Tile<Rows8, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 7: Tile<Rows7, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 6: Tile<Rows6, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 5: Tile<Rows5, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 4: Tile<Rows4, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 3: Tile<Rows3, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        case 2: Tile<Rows2, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
-                        default: Tile<Rows1, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                        float* prefetch = next + Math.Min((long)t * stride * K, panelFloats - 1);
+                        RunPanelTile<TPrefetch>(Math.Min(TileRows, r1 - r), X + (long)r * Ldx, panel, bias, Y + (long)r * Ldy + col, cols, prefetch, stride);
+                    }
+
+                    continue;
+                }
+
+                int call = 0;
+                for (int half = 0; half < cols; half += CpuPackedWeight.PanelWidth / 2)
+                {
+                    for (int r = r0; r < r1; r += TileRows256, call++)
+                    {
+                        float* prefetch = next + Math.Min((long)call * stride * K, panelFloats - 1);
+                        RunHalfPanelTile<TPrefetch>(Math.Min(TileRows256, r1 - r), X + (long)r * Ldx, panel + half, bias + half, Y + (long)r * Ldy + col + half, Math.Min(CpuPackedWeight.PanelWidth / 2, cols - half), prefetch, stride);
                     }
                 }
             }
         }
-    }
 
-    /// <summary>
-    /// The register-blocked micro-kernel: <typeparamref name="TRows"/> rows of X (up to 8) times one panel of 32
-    /// output features, over all of K. 16 Vector512 accumulators, two panel vectors and one broadcast stay in the 32
-    /// zmm registers; each step is 16 independent FMAs against two aligned loads. Rows past <c>TRows.Count</c> are
-    /// removed by the JIT, as the count is a constant of the instantiation.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TRows, TPrefetch>(float* x, long ldx, float* panel, int k, float* bias, float* y, long ldy, int cols, Activation activation, float* prefetch, int stride)
-        where TRows : struct, IRowCount
-        where TPrefetch : struct, IPrefetchMode
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        float* x0 = x, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx, x4 = x3 + ldx, x5 = x4 + ldx, x6 = x5 + ldx, x7 = x6 + ldx;
-        for (int i = 0; i < k; i++)
+        private readonly void RunPanelTile<TPrefetch>(int rows, float* x, float* panel, float* bias, float* y, int cols, float* prefetch, int stride)
+            where TPrefetch : struct, IPrefetchMode
         {
-            var b0 = Vector512.LoadAligned(panel);
-            var b1 = Vector512.LoadAligned(panel + 16);
-            panel += CpuPackedWeight.PanelWidth;
-            if (TPrefetch.Enabled && Sse.IsSupported)
+            switch (rows)
             {
-                // Into L2: the next panel is larger than L1, and the current one is still being read from there.
-                Sse.Prefetch1(prefetch);
-                if (stride > 16)
-                {
-                    Sse.Prefetch1(prefetch + 16);
-                }
-
-                prefetch += stride;
-            }
-
-            var a0 = Vector512.Create(x0[i]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-
-            if (TRows.Count > 1)
-            {
-                var a = Vector512.Create(x1[i]);
-                c10 = Vector512.FusedMultiplyAdd(a, b0, c10);
-                c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
-            }
-
-            if (TRows.Count > 2)
-            {
-                var a = Vector512.Create(x2[i]);
-                c20 = Vector512.FusedMultiplyAdd(a, b0, c20);
-                c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
-            }
-
-            if (TRows.Count > 3)
-            {
-                var a = Vector512.Create(x3[i]);
-                c30 = Vector512.FusedMultiplyAdd(a, b0, c30);
-                c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
-            }
-
-            if (TRows.Count > 4)
-            {
-                var a = Vector512.Create(x4[i]);
-                c40 = Vector512.FusedMultiplyAdd(a, b0, c40);
-                c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
-            }
-
-            if (TRows.Count > 5)
-            {
-                var a = Vector512.Create(x5[i]);
-                c50 = Vector512.FusedMultiplyAdd(a, b0, c50);
-                c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
-            }
-
-            if (TRows.Count > 6)
-            {
-                var a = Vector512.Create(x6[i]);
-                c60 = Vector512.FusedMultiplyAdd(a, b0, c60);
-                c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
-            }
-
-            if (TRows.Count > 7)
-            {
-                var a = Vector512.Create(x7[i]);
-                c70 = Vector512.FusedMultiplyAdd(a, b0, c70);
-                c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
+                case 8: PanelTile<Rows8, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 7: PanelTile<Rows7, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 6: PanelTile<Rows6, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 5: PanelTile<Rows5, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 4: PanelTile<Rows4, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 3: PanelTile<Rows3, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 2: PanelTile<Rows2, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                default: PanelTile<Rows1, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
             }
         }
 
-        var bias0 = Vector512.LoadAligned(bias);
-        var bias1 = Vector512.LoadAligned(bias + 16);
-        bool full = cols == CpuPackedWeight.PanelWidth;
-        float* tile = stackalloc float[8 * CpuPackedWeight.PanelWidth];
-        float* out0 = full ? y : tile;
-        float* out1 = full ? y + 1 * ldy : tile + 1 * CpuPackedWeight.PanelWidth;
-        float* out2 = full ? y + 2 * ldy : tile + 2 * CpuPackedWeight.PanelWidth;
-        float* out3 = full ? y + 3 * ldy : tile + 3 * CpuPackedWeight.PanelWidth;
-        float* out4 = full ? y + 4 * ldy : tile + 4 * CpuPackedWeight.PanelWidth;
-        float* out5 = full ? y + 5 * ldy : tile + 5 * CpuPackedWeight.PanelWidth;
-        float* out6 = full ? y + 6 * ldy : tile + 6 * CpuPackedWeight.PanelWidth;
-        float* out7 = full ? y + 7 * ldy : tile + 7 * CpuPackedWeight.PanelWidth;
-
-        Vector512.Store(c00 + bias0, out0);
-        Vector512.Store(c01 + bias1, out0 + 16);
-
-        if (TRows.Count > 1)
+        private readonly void RunHalfPanelTile<TPrefetch>(int rows, float* x, float* halfPanel, float* bias, float* y, int cols, float* prefetch, int stride)
+            where TPrefetch : struct, IPrefetchMode
         {
-            Vector512.Store(c10 + bias0, out1);
-            Vector512.Store(c11 + bias1, out1 + 16);
-        }
-
-        if (TRows.Count > 2)
-        {
-            Vector512.Store(c20 + bias0, out2);
-            Vector512.Store(c21 + bias1, out2 + 16);
-        }
-
-        if (TRows.Count > 3)
-        {
-            Vector512.Store(c30 + bias0, out3);
-            Vector512.Store(c31 + bias1, out3 + 16);
-        }
-
-        if (TRows.Count > 4)
-        {
-            Vector512.Store(c40 + bias0, out4);
-            Vector512.Store(c41 + bias1, out4 + 16);
-        }
-
-        if (TRows.Count > 5)
-        {
-            Vector512.Store(c50 + bias0, out5);
-            Vector512.Store(c51 + bias1, out5 + 16);
-        }
-
-        if (TRows.Count > 6)
-        {
-            Vector512.Store(c60 + bias0, out6);
-            Vector512.Store(c61 + bias1, out6 + 16);
-        }
-
-        if (TRows.Count > 7)
-        {
-            Vector512.Store(c70 + bias0, out7);
-            Vector512.Store(c71 + bias1, out7 + 16);
-        }
-
-        for (int r = 0; r < TRows.Count; r++)
-        {
-            float* row = y + r * ldy;
-            if (!full)
+            switch (rows)
             {
-                new ReadOnlySpan<float>(tile + r * CpuPackedWeight.PanelWidth, cols).CopyTo(new Span<float>(row, cols));
-            }
-
-            if (activation != Activation.None)
-            {
-                CpuActivations.Apply(activation, new Span<float>(row, cols));
+                case 6: HalfPanelTile<Rows6, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 5: HalfPanelTile<Rows5, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 4: HalfPanelTile<Rows4, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 3: HalfPanelTile<Rows3, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 2: HalfPanelTile<Rows2, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                default: HalfPanelTile<Rows1, TPrefetch>(x, Ldx, halfPanel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
             }
         }
     }

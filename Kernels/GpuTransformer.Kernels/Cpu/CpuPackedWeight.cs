@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GpuTransformer.Kernels.Cpu;
 
@@ -35,8 +36,14 @@ public sealed unsafe class CpuPackedWeight : IDisposable
     /// <summary>Finalizes an undisposed weight by freeing its native memory.</summary>
     ~CpuPackedWeight() => Free();
 
-    /// <summary>Whether this machine runs the packed kernel (512-bit SIMD); elsewhere the row-major kernel is used.</summary>
-    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+    /// <summary>Whether this machine runs the packed kernel (AVX-512, or AVX2 with FMA); elsewhere the row-major kernel is used.</summary>
+    public static bool IsSupported => HasVector512 || HasVector256;
+
+    /// <summary>Whether the Vector512 micro-kernel runs here (the runtime accelerates 512-bit vectors).</summary>
+    public static bool HasVector512 => Vector512.IsHardwareAccelerated;
+
+    /// <summary>Whether the Vector256 micro-kernel runs here (256-bit vectors accelerated and fused multiply-add).</summary>
+    public static bool HasVector256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
     /// <summary>Output features (N).</summary>
     public int Out { get; }

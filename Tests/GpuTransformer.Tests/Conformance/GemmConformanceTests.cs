@@ -1,4 +1,5 @@
 using GpuTransformer.Kernels;
+using GpuTransformer.Kernels.Cpu;
 using Xunit;
 
 namespace GpuTransformer.Tests.Conformance;
@@ -32,6 +33,49 @@ public sealed class GemmConformanceTests
         var y = yb.ReadChecked($"{name} on {device}");
         Assert.Equal(x, xb.ReadChecked($"{name} input"));
         Compare.Close(expected, y, 1e-5, 1e-5, $"{name} on {device}");
+    }
+
+    /// <summary>Every case through each of the cpu backend's packed micro-kernels (Vector512 and Vector256), chosen explicitly, so that the narrower one is checked on machines whose <c>cpu</c> backend runs the wider.</summary>
+    public static TheoryData<string, CpuSimdWidth> WidthRows()
+    {
+        var rows = new TheoryData<string, CpuSimdWidth>();
+        foreach (string name in Cases.Keys)
+        {
+            rows.Add(name, CpuSimdWidth.Vector512);
+            rows.Add(name, CpuSimdWidth.Vector256);
+        }
+
+        return rows;
+    }
+
+    /// <summary>The packed kernel of the given width matches the reference; where the processor lacks it, the call is refused rather than run another way.</summary>
+    [Theory]
+    [MemberData(nameof(WidthRows))]
+    public void PackedKernelOfEachWidthMatchesReference(string name, CpuSimdWidth width)
+    {
+        var c = Cases[name];
+        int seed = RandomData.Seed(name);
+        var x = RandomData.Uniform(seed, c.XLength);
+        var w = RandomData.Uniform(seed + 1, c.N * c.K, 0.5f);
+        var bias = c.Bias ? RandomData.Uniform(seed + 2, c.N) : [];
+        var y = RandomData.Uniform(seed + 3, c.YLength, 100f);
+        var expected = Reference(c, x, w, bias, y);
+        using var packed = CpuPackedWeight.Create(w, bias, c.N, c.K);
+        bool present = width == CpuSimdWidth.Vector512 ? CpuPackedWeight.HasVector512 : CpuPackedWeight.HasVector256;
+        var xl = c.XLayout;
+        var yl = c.YLayout;
+        if (!present)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => CpuPackedGemm.Linear(x, xl.RowStride, packed, y, yl.RowStride, xl.Rows, c.Activation, width));
+            return;
+        }
+
+        for (int b = 0; b < xl.Batch; b++)
+        {
+            CpuPackedGemm.Linear(x.AsSpan((int)(b * xl.BatchStride)), xl.RowStride, packed, y.AsSpan((int)(b * yl.BatchStride)), yl.RowStride, xl.Rows, c.Activation, width);
+        }
+
+        Compare.Close(expected, y, 1e-5, 1e-5, $"{name}, {width}");
     }
 
     private static double[] Reference(GemmCase c, float[] x, float[] w, float[] bias, float[] yInitial)
