@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace GpuTransformer.Kernels.Cpu;
 
@@ -90,6 +91,76 @@ public static unsafe class CpuAttention
         public float* Bias;
         public AttentionLayout Layout;
 
+        /// <summary>
+        /// <c>o = Σ_j p_j · v_j</c> over <paramref name="count"/> value rows, vectorised across the head dimension with
+        /// the accumulators in registers and j in order, so each element gets the same sequence of fused
+        /// multiply-adds as the scalar loop it replaces.
+        /// </summary>
+        private static void WeightedSum(float* p, int count, float* v, long rowStride, float* o, int d)
+        {
+            int e = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; e + 64 <= d; e += 64)
+                {
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    float* vr = v + e;
+                    for (int j = 0; j < count; j++, vr += rowStride)
+                    {
+                        var w = Vector512.Create(p[j]);
+                        a0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(vr), a0);
+                        a1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(vr + 16), a1);
+                        a2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(vr + 32), a2);
+                        a3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(vr + 48), a3);
+                    }
+
+                    a0.Store(o + e);
+                    a1.Store(o + e + 16);
+                    a2.Store(o + e + 32);
+                    a3.Store(o + e + 48);
+                }
+
+                for (; e + 16 <= d; e += 16)
+                {
+                    Vector512<float> a = default;
+                    float* vr = v + e;
+                    for (int j = 0; j < count; j++, vr += rowStride)
+                    {
+                        a = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), Vector512.Load(vr), a);
+                    }
+
+                    a.Store(o + e);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; e + 8 <= d; e += 8)
+                {
+                    Vector256<float> a = default;
+                    float* vr = v + e;
+                    for (int j = 0; j < count; j++, vr += rowStride)
+                    {
+                        a = Vector256.FusedMultiplyAdd(Vector256.Create(p[j]), Vector256.Load(vr), a);
+                    }
+
+                    a.Store(o + e);
+                }
+            }
+
+            for (; e < d; e++)
+            {
+                float a = 0;
+                float* vr = v + e;
+                for (int j = 0; j < count; j++, vr += rowStride)
+                {
+                    a = MathF.FusedMultiplyAdd(p[j], *vr, a);
+                }
+
+                o[e] = a;
+            }
+        }
+
         public readonly void Run(int task)
         {
             ref readonly AttentionLayout l = ref Layout;
@@ -123,7 +194,6 @@ public static unsafe class CpuAttention
                             qs[e] = qRow[e] * l.Scale;
                         }
 
-                        float max = float.NegativeInfinity;
                         float* biasRow = Bias == null ? null : Bias + h * l.BiasHeadStride + (long)(l.BiasRowOffset + i) * l.BiasRowStride;
                         for (int j = 0; j < visible; j++)
                         {
@@ -134,28 +204,33 @@ public static unsafe class CpuAttention
                             }
 
                             s[j] = score;
-                            max = MathF.Max(max, score);
                         }
 
+                        var row = new Span<float>(s, visible);
+                        float max = CpuRowReductions.Max(row);
                         float sum = 0;
-                        for (int j = 0; j < visible; j++)
+                        if (float.IsFinite(max))
                         {
-                            float p = MathF.Exp(s[j] - max);
-                            s[j] = p;
-                            sum += p;
+                            sum = CpuRowReductions.ExpInPlace(row, max);
+                        }
+                        else
+                        {
+                            // An infinite or NaN score (an additive bias of -inf everywhere): the scalar rule, as before.
+                            for (int j = 0; j < visible; j++)
+                            {
+                                float p = MathF.Exp(s[j] - max);
+                                s[j] = p;
+                                sum += p;
+                            }
                         }
 
                         float inv = 1f / sum;
-                        new Span<float>(oRow, d).Clear();
                         for (int j = 0; j < visible; j++)
                         {
-                            float p = s[j] * inv;
-                            float* vRow = vBase + (long)j * l.KeyValueRowStride;
-                            for (int e = 0; e < d; e++)
-                            {
-                                oRow[e] = MathF.FusedMultiplyAdd(p, vRow[e], oRow[e]);
-                            }
+                            s[j] *= inv;
                         }
+
+                        WeightedSum(s, visible, vBase, l.KeyValueRowStride, oRow, d);
                     }
                 }
             }

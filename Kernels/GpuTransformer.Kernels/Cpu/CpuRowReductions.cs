@@ -127,6 +127,52 @@ internal static class CpuRowReductions
         return sum;
     }
 
+    /// <summary>Replaces each value by <c>exp(value - max)</c> and returns their sum, in float; <paramref name="max"/> must be finite.</summary>
+    /// <param name="row">The values, overwritten.</param>
+    /// <param name="max">Subtracted before exponentiating (the row's max, so no term exceeds 1).</param>
+    /// <returns>The sum of the new values.</returns>
+    public static float ExpInPlace(Span<float> row, float max)
+    {
+        ref float p = ref MemoryMarshal.GetReference(row);
+        int n = row.Length, i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var shift = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var e = Exp(Vector512.LoadUnsafe(ref p, (nuint)i) - shift);
+                e.StoreUnsafe(ref p, (nuint)i);
+                acc += e;
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var shift = Vector256.Create(max);
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var e = Exp(Vector256.LoadUnsafe(ref p, (nuint)i) - shift);
+                e.StoreUnsafe(ref p, (nuint)i);
+                acc += e;
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(Unsafe.Add(ref p, i) - max);
+            Unsafe.Add(ref p, i) = e;
+            sum += e;
+        }
+
+        return sum;
+    }
+
     /// <summary>exp of each lane: 0 below the float range, +inf above it, NaN for NaN.</summary>
     /// <param name="x">The arguments.</param>
     /// <returns>exp(x).</returns>
