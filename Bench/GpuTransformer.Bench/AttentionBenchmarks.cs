@@ -24,20 +24,20 @@ public class AttentionBenchmarks
     public string Case { get; set; } = "decode-self";
 
     /// <summary>Floating-point operations per invocation: q·kᵀ and p·v, 2 per multiply-add.</summary>
-    public double Flops => 4.0 * layout.Batch * Heads * layout.QueryLength * layout.KeyLength * HeadDim;
+    public double Flops
+    {
+        get
+        {
+            var (batch, queries, keys, _, _) = Shape(Case);
+            return 4.0 * batch * Heads * queries * keys * HeadDim;
+        }
+    }
 
     /// <summary>Builds the layout and fills the operands.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        (int batch, int queries, int keys, int capacity, int group) = Case switch
-        {
-            "decode-self" => (128, 1, 32, 64, 1),
-            "decode-cross" => (128, 1, 35, 35, 4),
-            "encoder" => (32, 35, 35, 35, 1),
-            "long" => (1, 512, 512, 512, 1),
-            _ => throw new ArgumentException($"unknown case {Case}"),
-        };
+        var (batch, queries, keys, capacity, group) = Shape(Case);
         layout = new AttentionLayout
         {
             Batch = batch, Heads = Heads, HeadDim = HeadDim, QueryLength = queries, KeyLength = keys,
@@ -52,6 +52,16 @@ public class AttentionBenchmarks
         v = Fill(layout.KeyValueElements);
         output = new float[layout.QueryElements];
     }
+
+    // (sequences, queries, keys, cache rows per sequence, sequences sharing one key/value sequence)
+    private static (int Batch, int Queries, int Keys, int Capacity, int Group) Shape(string name) => name switch
+    {
+        "decode-self" => (128, 1, 32, 64, 1),
+        "decode-cross" => (128, 1, 35, 35, 4),
+        "encoder" => (32, 35, 35, 35, 1),
+        "long" => (1, 512, 512, 512, 1),
+        _ => throw new ArgumentException($"unknown case {name}", nameof(name)),
+    };
 
     /// <summary>The baseline: the implementation before vectorising exp and the weighted sum of the values.</summary>
     [Benchmark(Baseline = true)]
