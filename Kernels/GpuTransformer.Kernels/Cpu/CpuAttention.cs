@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GpuTransformer.Kernels.Cpu;
@@ -6,10 +7,20 @@ namespace GpuTransformer.Kernels.Cpu;
 /// <summary>
 /// Scaled dot-product attention on the CPU with key-padding and causal masks, one (sequence, head) pair per task.
 /// Masked keys are skipped, which equals HF adding <c>finfo(float32).min</c>: that underflows to an exact zero weight.
+/// Keys and values are read in place through their strides (a decoding step reads the KV cache where it is); a row
+/// of scores exists only for the queries being worked on (one, or a block of four), never the full score matrix.
+/// Softmax and the weighted sum of the values are vectorised; see RunRows and RunBlocked for the two score paths.
 /// </summary>
+[SkipLocalsInit]
 public static unsafe class CpuAttention
 {
     private const int StackScores = 2048;
+
+    // Query rows whose scores are computed together against transposed keys (the register block of RunBlocked).
+    private const int BlockQueries = 4;
+
+    // Head dimensions up to this keep the scaled query on the stack.
+    private const int MaxScaledDim = 256;
 
     /// <summary>Computes <c>softmax(scale·q·kᵀ + mask)·v</c> for every sequence and head.</summary>
     /// <param name="q">Queries.</param>
@@ -170,10 +181,24 @@ public static unsafe class CpuAttention
             int d = l.HeadDim;
             float* kBase = K + kvb * l.KeyValueBatchStride + h * d;
             float* vBase = V + kvb * l.KeyValueBatchStride + h * d;
+            if (Vector512.IsHardwareAccelerated && l.QueryLength >= BlockQueries && d <= MaxScaledDim && valid > 0)
+            {
+                RunBlocked(b, h, valid, kBase, vBase);
+            }
+            else
+            {
+                RunRows(b, h, valid, kBase, vBase);
+            }
+        }
 
+        /// <summary>One query row at a time: its scores by dot products with the keys in place (decoding steps, where each key is read once anyway).</summary>
+        private readonly void RunRows(int b, int h, int valid, float* kBase, float* vBase)
+        {
+            ref readonly AttentionLayout l = ref Layout;
+            int d = l.HeadDim;
             float[]? rented = null;
             Span<float> scores = valid <= StackScores ? stackalloc float[StackScores] : (rented = ArrayPool<float>.Shared.Rent(valid));
-            Span<float> scaled = d <= 256 ? stackalloc float[256] : new float[d];
+            Span<float> scaled = d <= MaxScaledDim ? stackalloc float[MaxScaledDim] : new float[d];
             try
             {
                 fixed (float* s = scores, qs = scaled)
@@ -194,43 +219,12 @@ public static unsafe class CpuAttention
                             qs[e] = qRow[e] * l.Scale;
                         }
 
-                        float* biasRow = Bias == null ? null : Bias + h * l.BiasHeadStride + (long)(l.BiasRowOffset + i) * l.BiasRowStride;
                         for (int j = 0; j < visible; j++)
                         {
-                            float score = CpuGemm.Dot(qs, kBase + (long)j * l.KeyValueRowStride, d);
-                            if (biasRow != null)
-                            {
-                                score += biasRow[j];
-                            }
-
-                            s[j] = score;
+                            s[j] = CpuGemm.Dot(qs, kBase + (long)j * l.KeyValueRowStride, d);
                         }
 
-                        var row = new Span<float>(s, visible);
-                        float max = CpuRowReductions.Max(row);
-                        float sum = 0;
-                        if (float.IsFinite(max))
-                        {
-                            sum = CpuRowReductions.ExpInPlace(row, max);
-                        }
-                        else
-                        {
-                            // An infinite or NaN score (an additive bias of -inf everywhere): the scalar rule, as before.
-                            for (int j = 0; j < visible; j++)
-                            {
-                                float p = MathF.Exp(s[j] - max);
-                                s[j] = p;
-                                sum += p;
-                            }
-                        }
-
-                        float inv = 1f / sum;
-                        for (int j = 0; j < visible; j++)
-                        {
-                            s[j] *= inv;
-                        }
-
-                        WeightedSum(s, visible, vBase, l.KeyValueRowStride, oRow, d);
+                        FinishRow(s, visible, i, h, vBase, oRow);
                     }
                 }
             }
@@ -241,6 +235,138 @@ public static unsafe class CpuAttention
                     ArrayPool<float>.Shared.Return(rented);
                 }
             }
+        }
+
+        /// <summary>
+        /// Blocks of <see cref="BlockQueries"/> query rows (encoder self-attention, prefill, long inputs): the head's
+        /// keys are first transposed into blocks of 16 (<c>kt[block][e][16]</c>), so that the scores of four queries
+        /// against 16 keys are four Vector512 accumulators fed by one load per step of the head dimension, instead
+        /// of a dot product with a horizontal sum per (query, key). Only one score row per query exists at a time,
+        /// never the full score matrix beyond the block of four.
+        /// </summary>
+        private readonly void RunBlocked(int b, int h, int valid, float* kBase, float* vBase)
+        {
+            ref readonly AttentionLayout l = ref Layout;
+            int d = l.HeadDim;
+            int keyBlocks = (valid + 15) / 16;
+            int padded = keyBlocks * 16;
+            int need = keyBlocks * 16 * d + BlockQueries * padded + BlockQueries * d;
+            float[] rented = ArrayPool<float>.Shared.Rent(need + 16);
+            try
+            {
+                fixed (float* buffer = rented)
+                {
+                    // 64-byte alignment for the transposed keys' vector loads.
+                    float* kt = (float*)(((nint)buffer + 63) & ~(nint)63);
+                    float* scores = kt + (long)keyBlocks * 16 * d;
+                    float* qs = scores + BlockQueries * padded;
+                    for (int kb = 0; kb < keyBlocks; kb++)
+                    {
+                        float* block = kt + (long)kb * 16 * d;
+                        for (int jj = 0; jj < 16; jj++)
+                        {
+                            int j = kb * 16 + jj;
+                            float* kRow = kBase + (long)j * l.KeyValueRowStride;
+                            for (int e = 0; e < d; e++)
+                            {
+                                block[e * 16 + jj] = j < valid ? kRow[e] : 0f;
+                            }
+                        }
+                    }
+
+                    for (int i0 = 0; i0 < l.QueryLength; i0 += BlockQueries)
+                    {
+                        int rows = Math.Min(BlockQueries, l.QueryLength - i0);
+                        int blockVisible = l.Causal ? Math.Min(valid, l.CausalOffset + i0 + rows) : valid;
+                        for (int r = 0; r < BlockQueries; r++)
+                        {
+                            // Rows past the end repeat the last query; their scores are computed and dropped.
+                            float* qRow = Q + b * l.QueryBatchStride + (long)(i0 + Math.Min(r, rows - 1)) * l.QueryRowStride + h * d;
+                            for (int e = 0; e < d; e++)
+                            {
+                                qs[r * d + e] = qRow[e] * l.Scale;
+                            }
+                        }
+
+                        for (int kb = 0; kb * 16 < blockVisible; kb++)
+                        {
+                            float* block = kt + (long)kb * 16 * d;
+                            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                            for (int e = 0; e < d; e++)
+                            {
+                                var k = Vector512.LoadAligned(block + e * 16);
+                                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[e]), k, a0);
+                                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[d + e]), k, a1);
+                                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(2 * d) + e]), k, a2);
+                                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(3 * d) + e]), k, a3);
+                            }
+
+                            a0.Store(scores + (kb * 16));
+                            a1.Store(scores + padded + (kb * 16));
+                            a2.Store(scores + (2 * padded) + (kb * 16));
+                            a3.Store(scores + (3 * padded) + (kb * 16));
+                        }
+
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int i = i0 + r;
+                            float* oRow = O + b * l.QueryBatchStride + (long)i * l.QueryRowStride + h * d;
+                            int visible = l.Causal ? Math.Min(valid, l.CausalOffset + i + 1) : valid;
+                            if (visible <= 0)
+                            {
+                                new Span<float>(oRow, d).Clear();
+                                continue;
+                            }
+
+                            FinishRow(scores + (r * padded), visible, i, h, vBase, oRow);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+
+        /// <summary>Adds the bias to a row of raw scores, turns it into softmax weights and writes the weighted sum of the values.</summary>
+        private readonly void FinishRow(float* s, int visible, int i, int h, float* vBase, float* oRow)
+        {
+            ref readonly AttentionLayout l = ref Layout;
+            if (Bias != null)
+            {
+                float* biasRow = Bias + h * l.BiasHeadStride + (long)(l.BiasRowOffset + i) * l.BiasRowStride;
+                for (int j = 0; j < visible; j++)
+                {
+                    s[j] += biasRow[j];
+                }
+            }
+
+            var row = new Span<float>(s, visible);
+            float max = CpuRowReductions.Max(row);
+            float sum = 0;
+            if (float.IsFinite(max))
+            {
+                sum = CpuRowReductions.ExpInPlace(row, max);
+            }
+            else
+            {
+                // An infinite or NaN score (an additive bias of -inf everywhere): the scalar rule, as before.
+                for (int j = 0; j < visible; j++)
+                {
+                    float p = MathF.Exp(s[j] - max);
+                    s[j] = p;
+                    sum += p;
+                }
+            }
+
+            float inv = 1f / sum;
+            for (int j = 0; j < visible; j++)
+            {
+                s[j] *= inv;
+            }
+
+            WeightedSum(s, visible, vBase, l.KeyValueRowStride, oRow, l.HeadDim);
         }
     }
 }
