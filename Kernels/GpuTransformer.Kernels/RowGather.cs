@@ -4,15 +4,19 @@ namespace GpuTransformer.Kernels;
 
 /// <summary>
 /// Copies rows by index: <c>destination[r] = source[sourceRows[r]]</c> for the first <c>rowLength</c> elements of
-/// each row. Beam search uses it to make each beam's KV cache the cache of the beam it continues.
+/// each row; a row whose index is <see cref="Keep"/> is left as it is. Beam search uses it to make each beam's KV cache
+/// the cache of the beam it continues, copying only the rows that change.
 /// </summary>
 public static class RowGather
 {
+    /// <summary>The index that leaves a destination row untouched.</summary>
+    public const int Keep = -1;
+
     /// <summary>Gathers <paramref name="rows"/> rows.</summary>
     /// <param name="accelerator">Where the operands live.</param>
     /// <param name="source">Rows <paramref name="rowStride"/> elements apart.</param>
     /// <param name="destination">Rows laid out like the source; must not overlap it.</param>
-    /// <param name="sourceRows">For each destination row, the source row it copies.</param>
+    /// <param name="sourceRows">For each destination row, the source row it copies, or <see cref="Keep"/>.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="rowStride">Elements between rows.</param>
     /// <param name="rowLength">Elements copied per row (the used part of the row).</param>
@@ -45,6 +49,11 @@ public static class RowGather
                 var index = sourceRows.AsSpan();
                 for (int r = 0; r < rows; r++)
                 {
+                    if (index[r] == Keep)
+                    {
+                        continue;
+                    }
+
                     if ((uint)index[r] >= (uint)rows)
                     {
                         throw new ArgumentOutOfRangeException(nameof(sourceRows), index[r], $"{op}: source row outside [0, {rows})");

@@ -16,9 +16,11 @@ internal static partial class RowGatherKernels
     {
         int r = Grid.IdxY;
         int c = Grid.IdxX * Group.DimX + Group.IdxX;
-        if (c < rowLength)
+        int from = sourceRows[r];
+
+        // -1 (RowGather.Keep) leaves the row alone; any other index outside the rows writes NaN, never memory elsewhere.
+        if (c < rowLength && from != -1)
         {
-            int from = sourceRows[r];
             destination[r * rowStride + c] = from >= 0 && from < rows ? source[from * rowStride + c] : XMath.NaN;
         }
     }

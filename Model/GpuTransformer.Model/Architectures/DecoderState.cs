@@ -44,9 +44,9 @@ internal sealed class DecoderState : IDisposable
             Logits = Allocate<float>(accelerator, tokens * vocab).View;
             ReorderScratch = Allocate<float>(accelerator, Rows * capacity * attentionDim).View;
             SourceRows = Allocate<int>(accelerator, Rows);
-            var identity = Allocate<int>(accelerator, Rows);
-            identity.CopyFrom(Enumerable.Range(0, Rows).ToArray());
-            Identity = identity.View;
+            WrittenRows = Allocate<int>(accelerator, Rows);
+            HostSourceRows = new int[Rows];
+            HostWrittenRows = new int[Rows];
         }
         catch
         {
@@ -104,11 +104,17 @@ internal sealed class DecoderState : IDisposable
 
     public ArrayView<float> ReorderScratch { get; }
 
-    /// <summary>Beam search's row permutation of one step.</summary>
+    /// <summary>Beam search's reorder of one step: for each row the row it continues, or -1 where that is itself (nothing to copy).</summary>
     public MemoryBuffer<int> SourceRows { get; }
 
-    /// <summary>0, 1, 2, ...: copies reordered rows back in place.</summary>
-    public ArrayView<int> Identity { get; }
+    /// <summary>For each row, itself where the reorder rewrites it, else -1: copies the gathered rows back in place.</summary>
+    public MemoryBuffer<int> WrittenRows { get; }
+
+    /// <summary>Host staging of <see cref="SourceRows"/>, reused every step.</summary>
+    public int[] HostSourceRows { get; }
+
+    /// <summary>Host staging of <see cref="WrittenRows"/>, reused every step.</summary>
+    public int[] HostWrittenRows { get; }
 
     /// <summary>T5's decoder self-attention bias for every (query, key) position pair, [heads, capacity, capacity]; empty otherwise.</summary>
     public ArrayView<float> SelfBias { get; set; }

@@ -315,13 +315,23 @@ internal sealed class EncoderDecoderModel : IDisposable
             return;
         }
 
-        state.SourceRows.CopyFrom(sourceRows);
+        // Only rows that continue another row are copied (into the scratch, then back): a beam that continues itself
+        // keeps its cache where it is, which in beam search is most of them at most steps.
+        for (int r = 0; r < sourceRows.Length; r++)
+        {
+            bool moved = sourceRows[r] != r;
+            state.HostSourceRows[r] = moved ? sourceRows[r] : RowGather.Keep;
+            state.HostWrittenRows[r] = moved ? r : RowGather.Keep;
+        }
+
+        state.SourceRows.CopyFrom(state.HostSourceRows);
+        state.WrittenRows.CopyFrom(state.HostWrittenRows);
         for (int l = 0; l < state.Layers; l++)
         {
             foreach (var cache in (ReadOnlySpan<ArrayView<float>>)[state.SelfKeys(l), state.SelfValues(l)])
             {
                 RowGather.Gather(Accelerator, cache, state.ReorderScratch, state.SourceRows.View, state.Rows, stride, used);
-                RowGather.Gather(Accelerator, state.ReorderScratch, cache, state.Identity, state.Rows, stride, used);
+                RowGather.Gather(Accelerator, state.ReorderScratch, cache, state.WrittenRows.View, state.Rows, stride, used);
             }
         }
     }
