@@ -88,11 +88,16 @@ public static unsafe partial class CpuPackedGemm
         int rowBlock = Math.Max(tileRows, RowBlockBytes / (k * sizeof(float)) / tileRows * tileRows);
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
 
-        // Enough tasks to balance the threads (about four each), each at least one panel and at most MaxPanelsPerTask.
-        // Long runs of panels matter for big weights: a task prefetches each next panel of its own run (see Run), so
-        // only the first panel of a task is read from memory without a prefetch ahead of it.
+        // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched
+        // gets long runs of panels (up to MaxPanelsPerTask): a task prefetches each next panel of its own run (see
+        // Run), so only the first panel of a task comes from memory without a prefetch ahead of it. A cached weight
+        // gets short tasks, more panels only when rows are few, so that a thread held up by other work on a shared
+        // machine leaves little for the others to wait on.
         int threads = CpuParallel.ThreadCount;
-        int panelsPerTask = Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, MaxPanelsPerTask);
+        bool prefetch = weight.Bytes > PrefetchAboveBytes;
+        int panelsPerTask = prefetch
+            ? Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, MaxPanelsPerTask)
+            : Math.Max(1, Math.Min(weight.Panels * rowBlocks / (4 * threads), 64 / Math.Min(m, rowBlock)));
         int panelGroups = (weight.Panels + panelsPerTask - 1) / panelsPerTask;
         fixed (float* px = x, py = y)
         {
@@ -101,7 +106,7 @@ public static unsafe partial class CpuPackedGemm
                 X = px, Ldx = ldx, Y = py, Ldy = ldy, M = m, N = n, K = k,
                 Panels = weight.PanelData, Bias = weight.BiasData, PanelCount = weight.Panels,
                 RowBlock = rowBlock, PanelsPerTask = panelsPerTask, PanelGroups = panelGroups, Activation = activation,
-                Prefetch = weight.Bytes > PrefetchAboveBytes, Wide = wide,
+                Prefetch = prefetch, Wide = wide,
             };
             int tasks = rowBlocks * panelGroups;
             if (tasks == 1 || (long)m * n * k < 65_536)
