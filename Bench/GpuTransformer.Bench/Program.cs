@@ -10,6 +10,7 @@ if (args.Length > 0 && args[0] == "peak")
 {
     FmaPeak.Report(Console.Out);
     MemoryBandwidth.Report(Console.Out);
+    Console.WriteLine($"OpenBLAS kernels: {(OpenBlas.IsAvailable ? OpenBlas.CoreName() : "library not found")}");
     return 0;
 }
 
@@ -18,6 +19,6 @@ if (Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_THREADS") is { Leng
     CpuParallel.ThreadCount = int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-var config = DefaultConfig.Instance.AddColumn(new GflopsColumn());
+var config = DefaultConfig.Instance.AddColumn(ThroughputColumn.Gflops, ThroughputColumn.BestGflops, ThroughputColumn.GigabytesPerSecond);
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args, config);
 return 0;

@@ -21,6 +21,15 @@ public class RowOpBenchmarks
     [Params(1, 32, 128)]
     public int Rows { get; set; }
 
+    /// <summary>Bytes an add + LayerNorm must move: read x and the residual, write the result.</summary>
+    public double AddLayerNormBytes => 3.0 * Rows * Width * sizeof(float);
+
+    /// <summary>Bytes a token selection must move at least: the copy of the logits (read and write), then one read and one write of the log-softmax.</summary>
+    public double LogSoftmaxTopKBytes => 4.0 * Rows * Vocab * sizeof(float);
+
+    /// <summary>As <see cref="LogSoftmaxTopKBytes"/>, for the baseline.</summary>
+    public double LogSoftmaxTopKScalarBytes => LogSoftmaxTopKBytes;
+
     /// <summary>Fills the operands.</summary>
     [GlobalSetup]
     public void Setup()
