@@ -48,6 +48,13 @@ public class RowOpBenchmarks
         logSumExp = new float[Rows];
     }
 
+    /// <summary>Bytes, as <see cref="AddLayerNormBytes"/>, for the baseline.</summary>
+    public double AddLayerNormScalarBytes => AddLayerNormBytes;
+
+    /// <summary>The LayerNorm baseline: scalar double sums (commit b4623f7).</summary>
+    [Benchmark]
+    public void AddLayerNormScalar() => ScalarLayerNorm.AddAndNormalize(x, residual, gamma, beta, normalized, Rows, Width, 1e-5f);
+
     /// <summary>Residual add + LayerNorm.</summary>
     [Benchmark]
     public void AddLayerNorm() => CpuLayerNorm.AddAndNormalize(x, residual, gamma, beta, normalized, Rows, Width, 1e-5f);

@@ -39,9 +39,41 @@ public static unsafe class CpuLayerNorm
 
     private static void NormalizeRow(float* x, float* residual, float* gamma, float* beta, float* y, int cols, float epsilon)
     {
-        // Sum in double: the mean/variance of 512-2048 floats then matches PyTorch to the last float bit in practice.
+        // Sums in double: the mean/variance of 512-2048 floats then matches PyTorch to the last float bit in practice.
+        // The floats are widened to double lanes, so the order of the additions differs from a scalar loop only in
+        // double-precision rounding, far below what reaches the float result.
         double sum = 0;
-        for (int i = 0; i < cols; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> s0 = default, s1 = default;
+            for (; i + 16 <= cols; i += 16)
+            {
+                var h = residual == null ? Vector512.Load(x + i) : Vector512.Load(x + i) + Vector512.Load(residual + i);
+                h.Store(y + i);
+                var (lo, hi) = Vector512.Widen(h);
+                s0 += lo;
+                s1 += hi;
+            }
+
+            sum = Vector512.Sum(s0 + s1);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> s0 = default, s1 = default;
+            for (; i + 8 <= cols; i += 8)
+            {
+                var h = residual == null ? Vector256.Load(x + i) : Vector256.Load(x + i) + Vector256.Load(residual + i);
+                h.Store(y + i);
+                var (lo, hi) = Vector256.Widen(h);
+                s0 += lo;
+                s1 += hi;
+            }
+
+            sum = Vector256.Sum(s0 + s1);
+        }
+
+        for (; i < cols; i++)
         {
             float h = residual == null ? x[i] : x[i] + residual[i];
             y[i] = h;
@@ -50,7 +82,39 @@ public static unsafe class CpuLayerNorm
 
         double mean = sum / cols;
         double sq = 0;
-        for (int i = 0; i < cols; i++)
+        i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(mean);
+            Vector512<double> q0 = default, q1 = default;
+            for (; i + 16 <= cols; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.Load(y + i));
+                var d0 = lo - m;
+                var d1 = hi - m;
+                q0 = Vector512.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector512.FusedMultiplyAdd(d1, d1, q1);
+            }
+
+            sq = Vector512.Sum(q0 + q1);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<double> q0 = default, q1 = default;
+            for (; i + 8 <= cols; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(y + i));
+                var d0 = lo - m;
+                var d1 = hi - m;
+                q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
+            }
+
+            sq = Vector256.Sum(q0 + q1);
+        }
+
+        for (; i < cols; i++)
         {
             double d = y[i] - mean;
             sq += d * d;
