@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>T5's RMSNorm: <c>y = gamma * (x * rsqrt(mean(x²) + eps))</c>, no mean subtraction and no bias.</summary>
@@ -23,17 +25,61 @@ public static unsafe class CpuRmsNorm
         {
             var xr = x.Slice(r * cols, cols);
             var yr = y.Slice(r * cols, cols);
-            double sq = 0;
-            foreach (float v in xr)
+            double sq = SumOfSquares(xr);
+            float rs = (float)(1.0 / Math.Sqrt((float)(sq / cols) + epsilon));
+            int c = 0;
+            if (Vector256.IsHardwareAccelerated)
             {
-                sq += (double)v * v;
+                // The same two products per element as the scalar tail, so the result is bit-identical.
+                var vrs = Vector256.Create(rs);
+                for (; c + 8 <= cols; c += 8)
+                {
+                    (Vector256.Create(gamma.Slice(c, 8)) * (Vector256.Create(xr.Slice(c, 8)) * vrs)).CopyTo(yr.Slice(c, 8));
+                }
             }
 
-            float rs = (float)(1.0 / Math.Sqrt((float)(sq / cols) + epsilon));
-            for (int c = 0; c < cols; c++)
+            for (; c < cols; c++)
             {
                 yr[c] = gamma[c] * (xr[c] * rs);
             }
         }
+    }
+
+    // Σ x², in double lanes (the floats widened) as the scalar sum was in double.
+    private static double SumOfSquares(ReadOnlySpan<float> row)
+    {
+        double sq = 0;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> q0 = default, q1 = default;
+            for (; i + 16 <= row.Length; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.Create(row.Slice(i, 16)));
+                q0 = Vector512.FusedMultiplyAdd(lo, lo, q0);
+                q1 = Vector512.FusedMultiplyAdd(hi, hi, q1);
+            }
+
+            sq = Vector512.Sum(q0 + q1);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> q0 = default, q1 = default;
+            for (; i + 8 <= row.Length; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Create(row.Slice(i, 8)));
+                q0 = Vector256.FusedMultiplyAdd(lo, lo, q0);
+                q1 = Vector256.FusedMultiplyAdd(hi, hi, q1);
+            }
+
+            sq = Vector256.Sum(q0 + q1);
+        }
+
+        for (; i < row.Length; i++)
+        {
+            sq += (double)row[i] * row[i];
+        }
+
+        return sq;
     }
 }
