@@ -81,45 +81,7 @@ public static unsafe class CpuLayerNorm
         }
 
         double mean = sum / cols;
-        double sq = 0;
-        i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var m = Vector512.Create(mean);
-            Vector512<double> q0 = default, q1 = default;
-            for (; i + 16 <= cols; i += 16)
-            {
-                var (lo, hi) = Vector512.Widen(Vector512.Load(y + i));
-                var d0 = lo - m;
-                var d1 = hi - m;
-                q0 = Vector512.FusedMultiplyAdd(d0, d0, q0);
-                q1 = Vector512.FusedMultiplyAdd(d1, d1, q1);
-            }
-
-            sq = Vector512.Sum(q0 + q1);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var m = Vector256.Create(mean);
-            Vector256<double> q0 = default, q1 = default;
-            for (; i + 8 <= cols; i += 8)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.Load(y + i));
-                var d0 = lo - m;
-                var d1 = hi - m;
-                q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
-                q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
-            }
-
-            sq = Vector256.Sum(q0 + q1);
-        }
-
-        for (; i < cols; i++)
-        {
-            double d = y[i] - mean;
-            sq += d * d;
-        }
-
+        double sq = CpuRowReductions.SumOfSquares(new ReadOnlySpan<float>(y, cols), mean);
         float rstd = (float)(1.0 / Math.Sqrt(sq / cols + epsilon));
         float fmean = (float)mean;
         int c = 0;

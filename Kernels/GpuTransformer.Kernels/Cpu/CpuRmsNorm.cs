@@ -25,7 +25,7 @@ public static unsafe class CpuRmsNorm
         {
             var xr = x.Slice(r * cols, cols);
             var yr = y.Slice(r * cols, cols);
-            double sq = SumOfSquares(xr);
+            double sq = CpuRowReductions.SumOfSquares(xr, 0);
             float rs = (float)(1.0 / Math.Sqrt((float)(sq / cols) + epsilon));
             int c = 0;
             if (Vector256.IsHardwareAccelerated)
@@ -43,43 +43,5 @@ public static unsafe class CpuRmsNorm
                 yr[c] = gamma[c] * (xr[c] * rs);
             }
         }
-    }
-
-    // Σ x², in double lanes (the floats widened) as the scalar sum was in double.
-    private static double SumOfSquares(ReadOnlySpan<float> row)
-    {
-        double sq = 0;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<double> q0 = default, q1 = default;
-            for (; i + 16 <= row.Length; i += 16)
-            {
-                var (lo, hi) = Vector512.Widen(Vector512.Create(row.Slice(i, 16)));
-                q0 = Vector512.FusedMultiplyAdd(lo, lo, q0);
-                q1 = Vector512.FusedMultiplyAdd(hi, hi, q1);
-            }
-
-            sq = Vector512.Sum(q0 + q1);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<double> q0 = default, q1 = default;
-            for (; i + 8 <= row.Length; i += 8)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.Create(row.Slice(i, 8)));
-                q0 = Vector256.FusedMultiplyAdd(lo, lo, q0);
-                q1 = Vector256.FusedMultiplyAdd(hi, hi, q1);
-            }
-
-            sq = Vector256.Sum(q0 + q1);
-        }
-
-        for (; i < row.Length; i++)
-        {
-            sq += (double)row[i] * row[i];
-        }
-
-        return sq;
     }
 }

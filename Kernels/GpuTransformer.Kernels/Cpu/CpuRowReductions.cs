@@ -127,6 +127,58 @@ internal static class CpuRowReductions
         return sum;
     }
 
+    /// <summary>
+    /// Σ (row[i] - center)², the floats widened into double lanes (Vector512, else Vector256, scalar tail): the
+    /// variance sum of LayerNorm (center = the mean) and the mean square of RMSNorm (center = 0), both summed in double.
+    /// </summary>
+    /// <param name="row">The values.</param>
+    /// <param name="center">Subtracted from each value, in double.</param>
+    /// <returns>The sum.</returns>
+    public static double SumOfSquares(ReadOnlySpan<float> row, double center)
+    {
+        ref float p = ref MemoryMarshal.GetReference(row);
+        int n = row.Length, i = 0;
+        double sq = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var c = Vector512.Create(center);
+            Vector512<double> q0 = default, q1 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref p, (nuint)i));
+                var d0 = lo - c;
+                var d1 = hi - c;
+                q0 = Vector512.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector512.FusedMultiplyAdd(d1, d1, q1);
+            }
+
+            sq = Vector512.Sum(q0 + q1);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var c = Vector256.Create(center);
+            Vector256<double> q0 = default, q1 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref p, (nuint)i));
+                var d0 = lo - c;
+                var d1 = hi - c;
+                q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
+            }
+
+            sq = Vector256.Sum(q0 + q1);
+        }
+
+        for (; i < n; i++)
+        {
+            double d = Unsafe.Add(ref p, i) - center;
+            sq += d * d;
+        }
+
+        return sq;
+    }
+
     /// <summary>Replaces each value by <c>exp(value - max)</c> and returns their sum, in float; <paramref name="max"/> must be finite.</summary>
     /// <param name="row">The values, overwritten.</param>
     /// <param name="max">Subtracted before exponentiating (the row's max, so no term exceeds 1).</param>

@@ -18,12 +18,7 @@ public sealed class GemmConformanceTests
     public void MatchesReference(string name, string device)
     {
         var c = Cases[name];
-        int seed = RandomData.Seed(name);
-        var x = RandomData.Uniform(seed, c.XLength);
-        var w = RandomData.Uniform(seed + 1, c.N * c.K, 0.5f);
-        var bias = c.Bias ? RandomData.Uniform(seed + 2, c.N) : [];
-        var yInitial = RandomData.Uniform(seed + 3, c.YLength, 100f);
-        var expected = Reference(c, x, w, bias, yInitial);
+        var (x, w, bias, yInitial, expected) = Operands(name, c);
 
         using var accelerator = ConformanceBackends.Open(device);
         using var weight = LinearWeight.Create(accelerator, w, bias, c.N, c.K);
@@ -54,12 +49,7 @@ public sealed class GemmConformanceTests
     public void PackedKernelOfEachWidthMatchesReference(string name, CpuSimdWidth width)
     {
         var c = Cases[name];
-        int seed = RandomData.Seed(name);
-        var x = RandomData.Uniform(seed, c.XLength);
-        var w = RandomData.Uniform(seed + 1, c.N * c.K, 0.5f);
-        var bias = c.Bias ? RandomData.Uniform(seed + 2, c.N) : [];
-        var y = RandomData.Uniform(seed + 3, c.YLength, 100f);
-        var expected = Reference(c, x, w, bias, y);
+        var (x, w, bias, y, expected) = Operands(name, c);
         using var packed = CpuPackedWeight.Create(w, bias, c.N, c.K);
         bool present = width == CpuSimdWidth.Vector512 ? CpuPackedWeight.HasVector512 : CpuPackedWeight.HasVector256;
         var xl = c.XLayout;
@@ -76,6 +66,17 @@ public sealed class GemmConformanceTests
         }
 
         Compare.Close(expected, y, 1e-5, 1e-5, $"{name}, {width}");
+    }
+
+    // The case's inputs (seeded by its name), Y's initial contents and the double-precision expectation.
+    private static (float[] X, float[] W, float[] Bias, float[] YInitial, double[] Expected) Operands(string name, GemmCase c)
+    {
+        int seed = RandomData.Seed(name);
+        var x = RandomData.Uniform(seed, c.XLength);
+        var w = RandomData.Uniform(seed + 1, c.N * c.K, 0.5f);
+        var bias = c.Bias ? RandomData.Uniform(seed + 2, c.N) : [];
+        var yInitial = RandomData.Uniform(seed + 3, c.YLength, 100f);
+        return (x, w, bias, yInitial, Reference(c, x, w, bias, yInitial));
     }
 
     private static double[] Reference(GemmCase c, float[] x, float[] w, float[] bias, float[] yInitial)
