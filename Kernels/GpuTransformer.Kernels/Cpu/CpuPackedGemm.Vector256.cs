@@ -20,8 +20,12 @@ public static unsafe partial class CpuPackedGemm
     {
         const int Half = CpuPackedWeight.PanelWidth / 2;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* x0 = x, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx, x4 = x3 + ldx, x5 = x4 + ldx;
-        for (int i = 0; i < k; i++)
+
+        // Two moving pointers (rows 0-2 and 3-5) and the strides ldx and 2·ldx address the six rows, as in the
+        // Vector512 kernel: six row pointers and an index would not all stay in registers through the loop.
+        float* lo = x, hi = x + (3 * ldx);
+        long ldx2 = 2 * ldx;
+        for (float* end = halfPanel + ((long)k * CpuPackedWeight.PanelWidth); halfPanel < end; lo++, hi++)
         {
             var b0 = Vector256.LoadAligned(halfPanel);
             var b1 = Vector256.LoadAligned(halfPanel + 8);
@@ -37,41 +41,41 @@ public static unsafe partial class CpuPackedGemm
                 prefetch += stride;
             }
 
-            var a0 = Vector256.Create(x0[i]);
+            var a0 = Vector256.Create(*lo);
             c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
 
             if (TRows.Count > 1)
             {
-                var a = Vector256.Create(x1[i]);
+                var a = Vector256.Create(lo[ldx]);
                 c10 = Vector256.FusedMultiplyAdd(a, b0, c10);
                 c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
             }
 
             if (TRows.Count > 2)
             {
-                var a = Vector256.Create(x2[i]);
+                var a = Vector256.Create(lo[ldx2]);
                 c20 = Vector256.FusedMultiplyAdd(a, b0, c20);
                 c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
             }
 
             if (TRows.Count > 3)
             {
-                var a = Vector256.Create(x3[i]);
+                var a = Vector256.Create(*hi);
                 c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
                 c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
             }
 
             if (TRows.Count > 4)
             {
-                var a = Vector256.Create(x4[i]);
+                var a = Vector256.Create(hi[ldx]);
                 c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
                 c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
             }
 
             if (TRows.Count > 5)
             {
-                var a = Vector256.Create(x5[i]);
+                var a = Vector256.Create(hi[ldx2]);
                 c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
                 c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
             }
