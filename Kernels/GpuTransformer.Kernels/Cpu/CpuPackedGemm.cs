@@ -10,7 +10,9 @@ namespace GpuTransformer.Kernels.Cpu;
 /// <see cref="CpuParallel"/>; inside a task each panel (32 × K floats, at most 256 KiB for K = 2048) stays in L2 while
 /// the row tiles of the block stream over it, and the block of X rows (MC × K) is sized to stay in L2 as well. K is not
 /// blocked: the whole dot product lives in registers, so there is no C read-modify-write, and bias and activation are
-/// applied as each tile leaves the registers. No allocation per call. The micro-kernel is 8 rows × 32 columns of
+/// applied as each tile leaves the registers. (Blocks of K = 256 or 384 with a panel slice in L1, partial sums in Y
+/// and row blocks sized to the slice, BLIS's KC, measured 1-15 % slower at every shape with M >= 32 on a Xeon with a
+/// 48 KiB L1 and a 2 MiB L2: the panel streams from L2 fast enough, see docs/benchmarks.md.) No allocation per call. The micro-kernel is 8 rows × 32 columns of
 /// Vector512 where the processor has AVX-512 (CpuPackedGemm.Vector512.cs) and 6 rows × 16 columns of Vector256 with FMA
 /// otherwise (CpuPackedGemm.Vector256.cs), on the same packed layout.
 /// </summary>
@@ -21,8 +23,12 @@ public static unsafe partial class CpuPackedGemm
     private const int TileRows = 8;
     private const int TileRows256 = 6;
 
-    // Bytes of X rows a task keeps in L2 next to its panel.
-    private const int RowBlockBytes = 256 * 1024;
+    // Bytes of X rows a task keeps in L2 next to its panel. The more rows, the more often each panel read from L3 is
+    // used: with K = 2048 and N = 512 (16 panels), 512 KiB (128 rows) instead of 256 KiB measured 4-7 % faster at
+    // M >= 64 on a 2 MiB L2, and no different at K = 512. Processors with AVX-512 have at least 1 MiB of L2 per core;
+    // some with only AVX2 have 512 KiB, so the Vector256 kernel keeps 256 KiB.
+    private const int RowBlockBytes512 = 512 * 1024;
+    private const int RowBlockBytes256 = 256 * 1024;
 
     // Panels per task at most (32 panels = 1024 output features).
     private const int MaxPanelsPerTask = 32;
@@ -85,7 +91,7 @@ public static unsafe partial class CpuPackedGemm
         }
 
         int tileRows = wide ? TileRows : TileRows256;
-        int rowBlock = Math.Max(tileRows, RowBlockBytes / (k * sizeof(float)) / tileRows * tileRows);
+        int rowBlock = Math.Max(tileRows, (wide ? RowBlockBytes512 : RowBlockBytes256) / (k * sizeof(float)) / tileRows * tileRows);
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
 
         // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched

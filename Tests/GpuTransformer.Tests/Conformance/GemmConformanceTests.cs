@@ -143,6 +143,10 @@ public sealed class GemmConformanceTests
         Add("longk", 40, 96, 600, Activation.Swish, xPad: 2, yPad: 3);
         Add("longk", 20, 100, 513, Activation.Relu, batch: 2);
 
+        // Several of the cpu kernel's row blocks (about 512 KiB of X rows for the Vector512 kernel, 256 KiB for the
+        // Vector256 one: 80 and 42 rows at K = 1500), the last one ending in a partial register tile.
+        Add("rowblocks", 203, 70, 1500, Activation.Relu, xPad: 1, yPad: 2);
+
         // Weights above 8 MiB, which the cpu kernel prefetches panel by panel: tiles of several rows sharing the
         // prefetch of the next panel, and a single short tile that prefetches two lines per step.
         Add("bigweight", 21, 2085, 1031, Activation.Swish, yPad: 3);
