@@ -33,10 +33,16 @@ public static unsafe partial class CpuPackedGemm
     // Panels per task at most (32 panels = 1024 output features).
     private const int MaxPanelsPerTask = 32;
 
-    // Weights above this size are prefetched panel by panel (they come from L3 or memory, e.g. the 58101-word output
-    // projection, 119 MB); smaller ones stay in the caches between calls, where the prefetch instructions only take
-    // load slots (about 10 % slower at M <= 4 when measured).
+    // Which weights are prefetched into L2 a panel ahead. In a decoding step every weight comes from L3 or memory (a
+    // step reads all layers' weights, far more than L2), and with rows enough for two or more micro-kernel calls per
+    // panel the prefetch measured 6-57 % faster (M = 4-1024, weights of 1-4 MiB cycled through 384 MiB, and 3-12 %
+    // even when the same weight stays in the caches between calls, M >= 16). With one or two rows the kernel is bound
+    // by its loads, and the prefetch instructions' load slots cost 6-10 % unless the weight comes from memory: only
+    // weights too big for L3 to hold for long (the 58101-word output projection, 119 MB: 1.3-1.8x at M = 4-16) are
+    // prefetched there. Weights below 512 KiB (small models) stay in L2 between calls and are never prefetched.
     private const long PrefetchAboveBytes = 8L << 20;
+    private const long PrefetchManyRowsAboveBytes = 512L << 10;
+    private const int PrefetchManyRowsFrom = 3;
 
     /// <summary>Computes <c>Y = act(X · Wᵀ + bias)</c> with rows of X and Y <paramref name="ldx"/> and <paramref name="ldy"/> elements apart.</summary>
     /// <param name="x">Input rows of <see cref="CpuPackedWeight.In"/>.</param>
@@ -100,7 +106,7 @@ public static unsafe partial class CpuPackedGemm
         // gets short tasks, more panels only when rows are few, so that a thread held up by other work on a shared
         // machine leaves little for the others to wait on.
         int threads = CpuParallel.ThreadCount;
-        bool prefetch = weight.Bytes > PrefetchAboveBytes;
+        bool prefetch = weight.Bytes > PrefetchAboveBytes || (m >= PrefetchManyRowsFrom && weight.Bytes > PrefetchManyRowsAboveBytes);
         int panelsPerTask = prefetch
             ? Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, MaxPanelsPerTask)
             : Math.Max(1, Math.Min(weight.Panels * rowBlocks / (4 * threads), 64 / Math.Min(m, rowBlock)));
