@@ -19,9 +19,15 @@ public unsafe class GemmBenchmarks
     private float* y;
     private CpuPackedWeight? packed;
 
-    /// <summary>Rows of X.</summary>
-    [Params(1, 4, 32, 128, 1024)]
+    /// <summary>Rows of X: 1, 4, 32, 128 and 1024, or the comma-separated list in GPUTRANSFORMER_BENCH_M (e.g. "1024" to time the encoder's shapes alone).</summary>
+    [ParamsSource(nameof(RowCounts))]
     public int M { get; set; }
+
+    /// <summary>The values of <see cref="M"/>.</summary>
+    public static IEnumerable<int> RowCounts =>
+        Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_M") is { Length: > 0 } list
+            ? list.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
+            : [1, 4, 32, 128, 1024];
 
     /// <summary>(K, N) as "KxN".</summary>
     [Params("512x512", "512x2048", "2048x512", "512x58101")]

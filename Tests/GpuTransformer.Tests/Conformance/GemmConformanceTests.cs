@@ -144,11 +144,12 @@ public sealed class GemmConformanceTests
         Add("longk", 20, 100, 513, Activation.Relu, batch: 2);
 
         // Several of the cpu kernel's row blocks (about 512 KiB of X rows for the Vector512 kernel, 256 KiB for the
-        // Vector256 one: 80 and 42 rows at K = 1500), the last one ending in a partial register tile.
+        // Vector256 one: 80 and 42 rows at K = 1500), the last one ending in a partial register tile; the weight
+        // (576 KiB, many rows) is prefetched panel by panel.
         Add("rowblocks", 203, 70, 1500, Activation.Relu, xPad: 1, yPad: 2);
 
-        // Weights above 8 MiB, which the cpu kernel prefetches panel by panel: tiles of several rows sharing the
-        // prefetch of the next panel, and a single short tile that prefetches two lines per step.
+        // Weights above 8 MiB, which the cpu kernel prefetches panel by panel even for few rows: tiles of several rows
+        // sharing the prefetch of the next panel, and a single short tile that prefetches two lines per step.
         Add("bigweight", 21, 2085, 1031, Activation.Swish, yPad: 3);
         Add("bigweight", 3, 2085, 1031, bias: false);
         return cases;
