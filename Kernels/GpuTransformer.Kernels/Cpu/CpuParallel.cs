@@ -37,6 +37,7 @@ public static unsafe class CpuParallel
     }
 
     /// <summary>Runs <paramref name="action"/> for every index in [0, <paramref name="n"/>), in parallel.</summary>
+    /// <exception cref="AggregateException">A call of <paramref name="action"/> threw (the first failure inside); every other index still ran.</exception>
     /// <param name="n">How many indices.</param>
     /// <param name="action">The loop body; gets the index and <paramref name="state"/>.</param>
     /// <param name="state">Caller state, valid until this method returns.</param>
@@ -50,11 +51,7 @@ public static unsafe class CpuParallel
         int helpers = Math.Min(threads, n) - 1;
         if (helpers <= 0 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
-            for (int i = 0; i < n; i++)
-            {
-                action(i, state);
-            }
-
+            RunSerially(n, action, state);
             return;
         }
 
@@ -86,6 +83,29 @@ public static unsafe class CpuParallel
             body = null;
             bodyState = null;
             Volatile.Write(ref busy, 0);
+        }
+    }
+
+    // The same contract as a parallel loop, so that a caller sees one behaviour whether or not the pool was free:
+    // every index runs, and a failure is reported afterwards as an AggregateException holding the first one.
+    private static void RunSerially(int n, delegate* managed<int, void*, void> action, void* state)
+    {
+        Exception? first = null;
+        for (int i = 0; i < n; i++)
+        {
+            try
+            {
+                action(i, state);
+            }
+            catch (Exception e)
+            {
+                first ??= e;
+            }
+        }
+
+        if (first is not null)
+        {
+            throw new AggregateException(first);
         }
     }
 
