@@ -39,9 +39,9 @@ public unsafe class GemmBenchmarks
     /// <summary>Bytes each invocation must move at least: X and W read, Y written once (what bounds the decoding shapes, M ≤ 4).</summary>
     public double Bytes => 4.0 * (((double)M * K) + ((double)N * K) + ((double)M * N));
 
-    private int K => int.Parse(Shape.AsSpan(0, Shape.IndexOf('x', StringComparison.Ordinal)), provider: System.Globalization.CultureInfo.InvariantCulture);
+    private int K => GemmShape.K(Shape);
 
-    private int N => int.Parse(Shape.AsSpan(Shape.IndexOf('x', StringComparison.Ordinal) + 1), provider: System.Globalization.CultureInfo.InvariantCulture);
+    private int N => GemmShape.N(Shape);
 
     /// <summary>Allocates and fills the operands, packs the weight.</summary>
     [GlobalSetup]

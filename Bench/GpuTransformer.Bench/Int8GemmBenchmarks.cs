@@ -24,9 +24,9 @@ public unsafe class Int8GemmBenchmarks
     [Params("512x512", "512x2048", "2048x512", "512x58101")]
     public string Shape { get; set; } = "512x512";
 
-    private int K => int.Parse(Shape.AsSpan(0, Shape.IndexOf('x', StringComparison.Ordinal)), provider: System.Globalization.CultureInfo.InvariantCulture);
+    private int K => GemmShape.K(Shape);
 
-    private int N => int.Parse(Shape.AsSpan(Shape.IndexOf('x', StringComparison.Ordinal) + 1), provider: System.Globalization.CultureInfo.InvariantCulture);
+    private int N => GemmShape.N(Shape);
 
     /// <summary>Allocates and fills the operands, packs the weight both ways.</summary>
     [GlobalSetup]

@@ -125,18 +125,6 @@ public static unsafe partial class CpuPackedGemm
             Vector256.Store(c51 + bias1, out5 + 8);
         }
 
-        for (int r = 0; r < TRows.Count; r++)
-        {
-            float* row = y + r * ldy;
-            if (!full)
-            {
-                new ReadOnlySpan<float>(tile + r * Half, cols).CopyTo(new Span<float>(row, cols));
-            }
-
-            if (activation != Activation.None)
-            {
-                CpuActivations.Apply(activation, new Span<float>(row, cols));
-            }
-        }
+        FinishTile(TRows.Count, y, ldy, full ? null : tile, Half, cols, activation);
     }
 }

@@ -155,18 +155,6 @@ public static unsafe partial class CpuPackedGemm
             Vector512.Store(c71 + bias1, out7 + 16);
         }
 
-        for (int r = 0; r < TRows.Count; r++)
-        {
-            float* row = y + r * ldy;
-            if (!full)
-            {
-                new ReadOnlySpan<float>(tile + r * CpuPackedWeight.PanelWidth, cols).CopyTo(new Span<float>(row, cols));
-            }
-
-            if (activation != Activation.None)
-            {
-                CpuActivations.Apply(activation, new Span<float>(row, cols));
-            }
-        }
+        FinishTile(TRows.Count, y, ldy, full ? null : tile, CpuPackedWeight.PanelWidth, cols, activation);
     }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GpuTransformer.Kernels.Cpu;
 
@@ -12,9 +11,9 @@ namespace GpuTransformer.Kernels.Cpu;
 /// blocked: the whole dot product lives in registers, so there is no C read-modify-write, and bias and activation are
 /// applied as each tile leaves the registers. (Blocks of K = 256 or 384 with a panel slice in L1, partial sums in Y
 /// and row blocks sized to the slice, BLIS's KC, measured 1-15 % slower at every shape with M >= 32 on a Xeon with a
-/// 48 KiB L1 and a 2 MiB L2: the panel streams from L2 fast enough, see docs/benchmarks.md.) No allocation per call. The micro-kernel is 8 rows × 32 columns of
-/// Vector512 where the processor has AVX-512 (CpuPackedGemm.Vector512.cs) and 6 rows × 16 columns of Vector256 with FMA
-/// otherwise (CpuPackedGemm.Vector256.cs), on the same packed layout.
+/// 48 KiB L1 and a 2 MiB L2: the panel streams from L2 fast enough, see docs/benchmarks.md.) No allocation per call.
+/// The micro-kernel is 8 rows × 32 columns of Vector512 where the processor has AVX-512 (CpuPackedGemm.Vector512.cs)
+/// and 6 rows × 16 columns of Vector256 with FMA otherwise (CpuPackedGemm.Vector256.cs), on the same packed layout.
 /// </summary>
 [SkipLocalsInit]
 public static unsafe partial class CpuPackedGemm
@@ -136,6 +135,25 @@ public static unsafe partial class CpuPackedGemm
     }
 
     private static void RunJob(int task, void* state) => ((Job*)state)->Run(task);
+
+    // The end of both micro-kernels, once the biased sums are stored: a narrow last panel's rows were stored to the
+    // stack tile (rows tileStride floats apart) and are copied out, then the activation runs over each row's columns.
+    private static void FinishTile(int rows, float* y, long ldy, float* tile, int tileStride, int cols, Activation activation)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = y + r * ldy;
+            if (tile != null)
+            {
+                new ReadOnlySpan<float>(tile + r * tileStride, cols).CopyTo(new Span<float>(row, cols));
+            }
+
+            if (activation != Activation.None)
+            {
+                CpuActivations.Apply(activation, new Span<float>(row, cols));
+            }
+        }
+    }
 
     private interface IRowCount
     {

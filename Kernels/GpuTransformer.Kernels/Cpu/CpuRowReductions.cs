@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics;
 namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>
-/// Vectorised reductions over one row of scores (Vector512 where accelerated, else Vector256, with scalar tails):
-/// the max, the sum of <c>exp(x - max)</c> accumulated in double as the scalar code did, and <c>exp</c> itself as a
-/// Cephes-style polynomial within about 2 ulp of <see cref="MathF.Exp"/>. Rows whose max is not finite (all banned,
+/// Vectorised reductions over one row (Vector512 where accelerated, else Vector256, with scalar tails): the max, the
+/// sum of <c>exp(x - max)</c> accumulated in double as the scalar code did, the same exps written in place with their
+/// float sum (attention's softmax), the sum of squares about a center in double (LayerNorm, RMSNorm), and <c>exp</c>
+/// itself as a Cephes-style polynomial within about 2 ulp of <see cref="MathF.Exp"/>. Rows whose max is not finite (all banned,
 /// or NaN) take the scalar path so that their -inf and NaN results stay exactly what they were.
 /// </summary>
 internal static class CpuRowReductions
