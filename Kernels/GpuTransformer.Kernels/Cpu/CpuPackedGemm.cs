@@ -12,14 +12,15 @@ namespace GpuTransformer.Kernels.Cpu;
 /// applied as each tile leaves the registers. (Blocks of K = 256 or 384 with a panel slice in L1, partial sums in Y
 /// and row blocks sized to the slice, BLIS's KC, measured 1-15 % slower at every shape with M >= 32 on a Xeon with a
 /// 48 KiB L1 and a 2 MiB L2: the panel streams from L2 fast enough, see docs/benchmarks.md.) No allocation per call.
-/// The micro-kernel is 8 rows × 32 columns of Vector512 where the processor has AVX-512 (CpuPackedGemm.Vector512.cs)
-/// and 6 rows × 16 columns of Vector256 with FMA otherwise (CpuPackedGemm.Vector256.cs), on the same packed layout.
+/// The micro-kernel is up to 12 rows × 32 columns of Vector512 where the processor has AVX-512
+/// (CpuPackedGemm.Vector512.cs) and up to 6 rows × 16 columns of Vector256 with FMA otherwise
+/// (CpuPackedGemm.Vector256.cs), on the same packed layout.
 /// </summary>
 [SkipLocalsInit]
 public static unsafe partial class CpuPackedGemm
 {
-    // Rows of X per micro-kernel call: 8 × 2 Vector512 or 6 × 2 Vector256 accumulators.
-    private const int TileRows = 8;
+    // Rows of X per micro-kernel call at most: 12 × 2 Vector512 or 6 × 2 Vector256 accumulators.
+    private const int TileRows = 12;
     private const int TileRows256 = 6;
 
     // Bytes of X rows a task keeps in L2 next to its panel. The more rows, the more often each panel read from L3 is
@@ -96,8 +97,17 @@ public static unsafe partial class CpuPackedGemm
         }
 
         int tileRows = wide ? TileRows : TileRows256;
-        int rowBlock = Math.Max(tileRows, (wide ? RowBlockBytes512 : RowBlockBytes256) / (k * sizeof(float)) / tileRows * tileRows);
+        // The Vector512 kernel splits a block's rows evenly over its tiles (see Run), so its blocks need not be whole
+        // tiles: as few blocks as fit the budget, of even size. A weight that comes from L3 or memory is read once per
+        // block, so 1024 rows at K = 512 are 4 blocks of 256 rows, not 5 of 252 (whole 12-row tiles) or less.
+        int rowBlock = wide
+            ? Math.Max(tileRows, RowBlockBytes512 / (k * sizeof(float)))
+            : Math.Max(tileRows, RowBlockBytes256 / (k * sizeof(float)) / tileRows * tileRows);
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
+        if (wide)
+        {
+            rowBlock = (m + rowBlocks - 1) / rowBlocks;
+        }
 
         // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched
         // gets long runs of panels (up to MaxPanelsPerTask): a task prefetches each next panel of its own run (see
@@ -185,6 +195,14 @@ public static unsafe partial class CpuPackedGemm
 
     private struct Rows8 : IRowCount { public static int Count => 8; }
 
+    private struct Rows9 : IRowCount { public static int Count => 9; }
+
+    private struct Rows10 : IRowCount { public static int Count => 10; }
+
+    private struct Rows11 : IRowCount { public static int Count => 11; }
+
+    private struct Rows12 : IRowCount { public static int Count => 12; }
+
     private struct Job
     {
         public float* X;
@@ -230,11 +248,13 @@ public static unsafe partial class CpuPackedGemm
 
             // The calls on a panel share the prefetch of the next one, so that a weight too big for the caches
             // streams from memory while the FMAs run instead of stalling the first tile of every panel: call t asks
-            // for its 1/tiles of the next panel, one prefetch per step of K (stride floats apart, at least a line
-            // every step). The last panel of the task prefetches itself (already cached) rather than a panel that
-            // another thread is likely to take. Prefetch instructions never fault, so the few addresses past the
-            // panel that a tile with many rows may name are harmless.
-            int stride = Math.Max(1, CpuPackedWeight.PanelWidth / tiles);
+            // for its share of the next panel, stride floats of each step's 32, one prefetch per step of K. The stride
+            // is rounded up so that the shares cover the panel (22 tiles at 32 / 22 = 1 float left a third of it
+            // unfetched: 4 % slower at M = 1024 against the output projection). The last panel of the task prefetches
+            // itself (already cached) rather than a panel that another thread is likely to take. Prefetch
+            // instructions never fault, so the few addresses past the panel that a tile with many rows may name are
+            // harmless.
+            int stride = (CpuPackedWeight.PanelWidth + tiles - 1) / tiles;
             for (int p = p0; p < p1; p++)
             {
                 float* panel = Panels + p * panelFloats;
@@ -244,10 +264,14 @@ public static unsafe partial class CpuPackedGemm
                 int cols = Math.Min(CpuPackedWeight.PanelWidth, N - col);
                 if (Wide)
                 {
-                    for (int r = r0, t = 0; r < r1; r += TileRows, t++)
+                    // The block's rows split evenly over its tiles (16 rows as 8 + 8, not 12 + 4): a tile of few rows
+                    // reads the panel for as few FMAs.
+                    for (int r = r0, t = 0; t < tiles; t++)
                     {
+                        int rows = ((r1 - r0) * (t + 1) / tiles) - (r - r0);
                         float* prefetch = next + Math.Min((long)t * stride * K, panelFloats - 1);
-                        RunPanelTile<TPrefetch>(Math.Min(TileRows, r1 - r), X + (long)r * Ldx, panel, bias, Y + (long)r * Ldy + col, cols, prefetch, stride);
+                        RunPanelTile<TPrefetch>(rows, X + (long)r * Ldx, panel, bias, Y + (long)r * Ldy + col, cols, prefetch, stride);
+                        r += rows;
                     }
 
                     continue;
@@ -270,6 +294,10 @@ public static unsafe partial class CpuPackedGemm
         {
             switch (rows)
             {
+                case 12: PanelTile<Rows12, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 11: PanelTile<Rows11, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 10: PanelTile<Rows10, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
+                case 9: PanelTile<Rows9, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
                 case 8: PanelTile<Rows8, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
                 case 7: PanelTile<Rows7, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
                 case 6: PanelTile<Rows6, TPrefetch>(x, Ldx, panel, K, bias, y, Ldy, cols, Activation, prefetch, stride); break;
