@@ -34,10 +34,10 @@ public unsafe class GemmBenchmarks
     public string Shape { get; set; } = "512x512";
 
     /// <summary>Floating-point operations per invocation.</summary>
-    public double Flops => 2.0 * M * K * N;
+    public double Flops => GemmShape.Flops(M, Shape);
 
     /// <summary>Bytes each invocation must move at least: X and W read, Y written once (what bounds the decoding shapes, M ≤ 4).</summary>
-    public double Bytes => 4.0 * (((double)M * K) + ((double)N * K) + ((double)M * N));
+    public double Bytes => GemmShape.Bytes(M, Shape);
 
     private int K => GemmShape.K(Shape);
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GpuTransformer.Bench;
 
-/// <summary>The GEMM suites' <c>Shape</c> parameter, "KxN" (e.g. "512x58101"), read back as K and N.</summary>
+/// <summary>The GEMM suites' <c>Shape</c> parameter, "KxN" (e.g. "512x58101"), read back as K and N, and the work of one call.</summary>
 public static class GemmShape
 {
     /// <summary>K, the inner dimension: the number before the 'x'.</summary>
@@ -14,4 +14,20 @@ public static class GemmShape
     /// <param name="shape">"KxN".</param>
     /// <returns>N.</returns>
     public static int N(string shape) => int.Parse(shape.AsSpan(shape.IndexOf('x', StringComparison.Ordinal) + 1), provider: CultureInfo.InvariantCulture);
+
+    /// <summary>Floating-point operations of one <c>Y[M,N] = X[M,K] · W[N,K]ᵀ</c>.</summary>
+    /// <param name="m">Rows of X.</param>
+    /// <param name="shape">"KxN".</param>
+    /// <returns>2·M·K·N.</returns>
+    public static double Flops(int m, string shape) => 2.0 * m * K(shape) * N(shape);
+
+    /// <summary>Bytes one call must move at least: X and W read, Y written once (what bounds the decoding shapes, M ≤ 4).</summary>
+    /// <param name="m">Rows of X.</param>
+    /// <param name="shape">"KxN".</param>
+    /// <returns>4·(M·K + N·K + M·N).</returns>
+    public static double Bytes(int m, string shape)
+    {
+        double k = K(shape), n = N(shape);
+        return 4.0 * ((m * k) + (n * k) + (m * n));
+    }
 }

@@ -112,9 +112,8 @@ public static unsafe partial class CpuPackedGemm
         // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched
         // gets long runs of panels (up to MaxPanelsPerTask): a task prefetches each next panel of its own run and then
         // the first panel of the thread's next task (see RunClaimedTasks), so only each thread's first panel comes
-        // from memory without a prefetch ahead of it. A cached weight
-        // gets short tasks, more panels only when rows are few, so that a thread held up by other work on a shared
-        // machine leaves little for the others to wait on.
+        // from memory without a prefetch ahead of it. A cached weight gets short tasks, more panels only when rows are
+        // few, so that a thread held up by other work on a shared machine leaves little for the others to wait on.
         int threads = CpuParallel.ThreadCount;
         bool prefetch = weight.Bytes > PrefetchAboveBytes || (m >= PrefetchManyRowsFrom && weight.Bytes > PrefetchManyRowsAboveBytes);
         int panelsPerTask = prefetch
@@ -128,9 +127,8 @@ public static unsafe partial class CpuPackedGemm
                 X = px, Ldx = ldx, Y = py, Ldy = ldy, M = m, N = n, K = k,
                 Panels = weight.PanelData, Bias = weight.BiasData, PanelCount = weight.Panels,
                 RowBlock = rowBlock, PanelsPerTask = panelsPerTask, PanelGroups = panelGroups, Activation = activation,
-                Prefetch = prefetch, Wide = wide,
+                Prefetch = prefetch, Wide = wide, Tasks = rowBlocks * panelGroups,
             };
-            job.Tasks = rowBlocks * panelGroups;
             if (job.Tasks == 1 || (long)m * n * k < 65_536)
             {
                 job.RunClaimedTasks();
@@ -223,8 +221,8 @@ public static unsafe partial class CpuPackedGemm
 
         public int Tasks;
 
-        // The next task nobody has claimed yet; threads take tasks with Interlocked.Increment.
-        private int nextTask;
+        // The first task nobody has claimed yet; threads take tasks with Interlocked.Increment.
+        private int firstUnclaimed;
 
         // One thread's share of the job: tasks claimed one ahead, so that the last panel of a task can prefetch the
         // first panel of the task this thread runs next. Claimed only as it starts (CpuParallel hands out indices
@@ -236,10 +234,10 @@ public static unsafe partial class CpuPackedGemm
         // lost 2-3 % by the mean with the weight cached, when another job held a core.
         public void RunClaimedTasks()
         {
-            int task = Interlocked.Increment(ref nextTask) - 1;
+            int task = Interlocked.Increment(ref firstUnclaimed) - 1;
             while (task < Tasks)
             {
-                int next = Interlocked.Increment(ref nextTask) - 1;
+                int next = Interlocked.Increment(ref firstUnclaimed) - 1;
                 if (Prefetch)
                 {
                     Run<Prefetching>(task, next);
