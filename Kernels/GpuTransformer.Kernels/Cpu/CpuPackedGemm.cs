@@ -33,6 +33,15 @@ public static unsafe partial class CpuPackedGemm
     // Panels per task at most (32 panels = 1024 output features).
     private const int MaxPanelsPerTask = 32;
 
+    // Floating-point operations per prefetching task at most, about 0.2 ms on one AVX-512 core. A thread holds the
+    // task it claimed ahead (see RunClaimedTasks) even when the others have run out of work, so a thread delayed by
+    // other work on the machine can cost the call up to two of its tasks. Sized by panels alone, the encoder's
+    // M = 1024, K = 512, N = 2048 was 8 tasks of 1.6 ms for 2 threads. With this cap, and a process busy 1 ms in
+    // every 5 beside it, that shape measured 6-9 % faster by the median and the mean (K = 2048, N = 512: 2-7 %); on
+    // an idle machine, level to 2 % slower by the median. Finer tasks for every shape instead (16 a thread rather
+    // than 4) cost decoding shapes (M = 4-32) 3-5 %.
+    private const double MaxTaskFlops = 32 << 20;
+
     // Which weights are prefetched into L2 a panel ahead. In a decoding step every weight comes from L3 or memory (a
     // step reads all layers' weights, far more than L2), and with rows enough for two or more micro-kernel calls per
     // panel the prefetch measured 6-57 % faster (M = 4-1024, weights of 1-4 MiB cycled through 384 MiB, and 3-12 %
@@ -110,15 +119,20 @@ public static unsafe partial class CpuPackedGemm
         }
 
         // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched
-        // gets long runs of panels (up to MaxPanelsPerTask): a task prefetches each next panel of its own run and then
-        // the first panel of the thread's next task (see RunClaimedTasks), so only each thread's first panel comes
-        // from memory without a prefetch ahead of it. A cached weight gets short tasks, more panels only when rows are
-        // few, so that a thread held up by other work on a shared machine leaves little for the others to wait on.
+        // gets long runs of panels (up to MaxPanelsPerTask and MaxTaskFlops): a task prefetches each next panel of its
+        // own run and then the first panel of the thread's next task (see RunClaimedTasks), so only each thread's first
+        // panel comes from memory without a prefetch ahead of it. A cached weight gets short tasks, more panels only
+        // when rows are few, so that a thread held up by other work on a shared machine leaves little for the others
+        // to wait on.
         int threads = CpuParallel.ThreadCount;
         bool prefetch = weight.Bytes > PrefetchAboveBytes || (m >= PrefetchManyRowsFrom && weight.Bytes > PrefetchManyRowsAboveBytes);
+        double panelFlops = 2.0 * Math.Min(m, rowBlock) * CpuPackedWeight.PanelWidth * k;
         int panelsPerTask = prefetch
-            ? Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, MaxPanelsPerTask)
+            ? Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, Math.Clamp((int)(MaxTaskFlops / panelFlops), 1, MaxPanelsPerTask))
             : Math.Max(1, Math.Min(weight.Panels * rowBlocks / (4 * threads), 64 / Math.Min(m, rowBlock)));
+
+        // Groups of as equal a size as the count allows (16 panels in 6 groups as 2-3 panels each, not five of 3 and
+        // one of 1).
         int panelGroups = (weight.Panels + panelsPerTask - 1) / panelsPerTask;
         fixed (float* px = x, py = y)
         {
@@ -126,7 +140,7 @@ public static unsafe partial class CpuPackedGemm
             {
                 X = px, Ldx = ldx, Y = py, Ldy = ldy, M = m, N = n, K = k,
                 Panels = weight.PanelData, Bias = weight.BiasData, PanelCount = weight.Panels,
-                RowBlock = rowBlock, PanelsPerTask = panelsPerTask, PanelGroups = panelGroups, Activation = activation,
+                RowBlock = rowBlock, PanelGroups = panelGroups, Activation = activation,
                 Prefetch = prefetch, Wide = wide, Tasks = rowBlocks * panelGroups,
             };
             if (job.Tasks == 1 || (long)m * n * k < 65_536)
@@ -212,7 +226,6 @@ public static unsafe partial class CpuPackedGemm
         public float* Bias;
         public int PanelCount;
         public int RowBlock;
-        public int PanelsPerTask;
         public int PanelGroups;
         public Activation Activation;
 
@@ -256,7 +269,7 @@ public static unsafe partial class CpuPackedGemm
         {
             int rowBlock = task / PanelGroups, group = task % PanelGroups;
             int r0 = rowBlock * RowBlock, r1 = Math.Min(M, r0 + RowBlock);
-            int p0 = group * PanelsPerTask, p1 = Math.Min(PanelCount, p0 + PanelsPerTask);
+            int p0 = FirstPanel(group), p1 = FirstPanel(group + 1);
             long panelFloats = (long)CpuPackedWeight.PanelWidth * K;
 
             // Micro-kernel calls per panel: row tiles, times two column halves for the Vector256 kernel.
@@ -271,7 +284,7 @@ public static unsafe partial class CpuPackedGemm
             // Prefetch instructions never fault, so the few addresses past the panel that a tile with many rows may
             // name are harmless.
             int stride = (CpuPackedWeight.PanelWidth + tiles - 1) / tiles;
-            float* after = nextTask < Tasks ? Panels + ((long)(nextTask % PanelGroups) * PanelsPerTask * panelFloats) : null;
+            float* after = nextTask < Tasks ? Panels + (FirstPanel(nextTask % PanelGroups) * panelFloats) : null;
             for (int p = p0; p < p1; p++)
             {
                 float* panel = Panels + p * panelFloats;
@@ -305,6 +318,8 @@ public static unsafe partial class CpuPackedGemm
                 }
             }
         }
+
+        private readonly int FirstPanel(int group) => (int)((long)group * PanelCount / PanelGroups);
 
         private readonly void RunPanelTile<TPrefetch>(int rows, float* x, float* panel, float* bias, float* y, int cols, float* prefetch, int stride)
             where TPrefetch : struct, IPrefetchMode
