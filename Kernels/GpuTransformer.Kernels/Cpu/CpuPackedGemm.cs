@@ -37,7 +37,7 @@ public static unsafe partial class CpuPackedGemm
     // task it claimed ahead (see RunClaimedTasks) even when the others have run out of work, so a thread delayed by
     // other work on the machine can cost the call up to two of its tasks. Sized by panels alone, the encoder's
     // M = 1024, K = 512, N = 2048 was 8 tasks of 1.6 ms for 2 threads. With this cap, and a process busy 1 ms in
-    // every 5 beside it, that shape measured 6-9 % faster by the median and the mean (K = 2048, N = 512: 2-7 %); on
+    // every 5 beside it, that shape measured 8-10 % faster by the median and the mean (K = 2048, N = 512: 2-7 %); on
     // an idle machine, level to 2 % slower by the median. Finer tasks for every shape instead (16 a thread rather
     // than 4) cost decoding shapes (M = 4-32) 3-5 %.
     private const double MaxTaskFlops = 32 << 20;
@@ -131,8 +131,8 @@ public static unsafe partial class CpuPackedGemm
             ? Math.Clamp(weight.Panels * rowBlocks / (4 * threads), 1, Math.Clamp((int)(MaxTaskFlops / panelFlops), 1, MaxPanelsPerTask))
             : Math.Max(1, Math.Min(weight.Panels * rowBlocks / (4 * threads), 64 / Math.Min(m, rowBlock)));
 
-        // Groups of as equal a size as the count allows (16 panels in 6 groups as 2-3 panels each, not five of 3 and
-        // one of 1).
+        // FirstPanel splits the panels over the groups as evenly as the count allows (16 panels in 6 groups as 2-3
+        // panels each, not five of 3 and one of 1).
         int panelGroups = (weight.Panels + panelsPerTask - 1) / panelsPerTask;
         fixed (float* px = x, py = y)
         {
