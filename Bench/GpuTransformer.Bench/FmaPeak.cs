@@ -2,14 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using GpuTransformer.Kernels.Cpu;
 
 namespace GpuTransformer.Bench;
 
 /// <summary>
 /// The FMA peak of one core: 12 independent Vector512 (or Vector256) FMA chains, enough to cover the 4-cycle latency
-/// of two FMA ports, in registers with no memory traffic. Reported per core and for all cores (one thread per core).
+/// of two FMA ports, in registers with no memory traffic. Reported per core and for all cores (one thread per core) by
+/// <c>peak</c>, and timed beside every GEMM case by <see cref="GemmBenchmarks.FmaPeakReference"/> through
+/// <see cref="RunOnKernelThreads"/>, so that a case's share of the peak compares two figures of the same minute.
 /// </summary>
-public static class FmaPeak
+public static unsafe class FmaPeak
 {
     private const int Chains = 12;
     private const long Iterations = 200_000_000;
@@ -29,6 +32,15 @@ public static class FmaPeak
         output.WriteLine(string.Create(inv, $"  1 thread:  {single:F1} GFLOP/s"));
         output.WriteLine(string.Create(inv, $"  {cores} threads: {all:F1} GFLOP/s ({all / cores:F1} per core)"));
     }
+
+    /// <summary>Floating-point operations of one chain step on every thread: what <see cref="RunOnKernelThreads"/> does per iteration.</summary>
+    public static double FlopsPerIteration => CpuParallel.ThreadCount * Chains * (Vector512.IsHardwareAccelerated ? 16 : 8) * 2.0;
+
+    /// <summary>Runs the chains for <paramref name="iterations"/> steps on each of the <see cref="CpuParallel.ThreadCount"/> threads the kernels use, through the same thread pool.</summary>
+    /// <param name="iterations">Steps per thread.</param>
+    public static void RunOnKernelThreads(long iterations) => CpuParallel.For(CpuParallel.ThreadCount, &RunWorker, &iterations);
+
+    private static void RunWorker(int worker, void* state) => Run(*(long*)state);
 
     private static double Measure(int threads, int width)
     {

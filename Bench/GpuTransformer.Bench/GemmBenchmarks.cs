@@ -9,7 +9,8 @@ namespace GpuTransformer.Bench;
 /// The <c>nn.Linear</c> product <c>Y[M, N] = X[M, K] · W[N, K]ᵀ</c> at the transformer's shapes: M from one decoding
 /// row to an encoder batch, (K, N) of the attention projections, the feed-forward layers and the 58101-word output
 /// projection. Ours (packed panels with the Vector512 and the Vector256 micro-kernel; the previous row-major kernel) against OpenBLAS <c>cblas_sgemm</c> with the same
-/// thread count, in the same run.
+/// thread count, in the same run, and the FMA peak timed in every case beside them (<see cref="FmaPeakReference"/>,
+/// the reference of the "Peak %" columns).
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class GemmBenchmarks
@@ -64,6 +65,15 @@ public unsafe class GemmBenchmarks
         NativeMemory.AlignedFree(y);
     }
 
+    // Steps of FmaPeakReference per thread: about 2.4 ms at 160 GFLOP/s a core, longer than a pool wake-up by far.
+    private const long PeakIterations = 1_000_000;
+
+    /// <summary>Floating-point operations of one <see cref="FmaPeakReference"/> call (read by <see cref="ThroughputColumn"/> as "{Method}Flops").</summary>
+    public double FmaPeakReferenceFlops => PeakIterations * FmaPeak.FlopsPerIteration;
+
+    /// <summary>Bytes of one <see cref="FmaPeakReference"/> call: none, it works in registers (so its GB/s column stays empty).</summary>
+    public double FmaPeakReferenceBytes => 0;
+
     /// <summary>OpenBLAS, the baseline.</summary>
     [Benchmark(Baseline = true)]
     public void OpenBlasSgemm() => OpenBlas.LinearNoBias(x, w, y, M, N, K);
@@ -75,6 +85,15 @@ public unsafe class GemmBenchmarks
     /// <summary>Ours, the Vector256 micro-kernel (6 x 16, AVX2 + FMA) that processors without AVX-512 run, on the same packed weight.</summary>
     [Benchmark]
     public void PackedVector256() => CpuPackedGemm.Linear(new ReadOnlySpan<float>(x, M * K), K, packed!, new Span<float>(y, M * N), N, M, Activation.None, CpuSimdWidth.Vector256);
+
+    /// <summary>
+    /// The FMA peak on the kernels' threads, timed in every case right beside the GEMMs: the reference of
+    /// <see cref="PeakShareColumn"/>. On a shared machine another tenant's work lowers it along with the kernels for
+    /// minutes at a time, so a share of the peak measured in the same minute says more about the kernel than one
+    /// against a peak measured before or after the run.
+    /// </summary>
+    [Benchmark]
+    public void FmaPeakReference() => FmaPeak.RunOnKernelThreads(PeakIterations);
 
     /// <summary>The cpu backend's previous kernel (row-major weights, 4x2 dot-product tiles), kept for processors with neither AVX-512 nor AVX2 + FMA.</summary>
     [Benchmark]

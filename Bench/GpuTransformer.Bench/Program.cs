@@ -20,6 +20,6 @@ if (Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_THREADS") is { Leng
     CpuParallel.ThreadCount = int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-var config = DefaultConfig.Instance.AddColumn(ThroughputColumn.Gflops, ThroughputColumn.BestGflops, ThroughputColumn.GigabytesPerSecond);
+var config = DefaultConfig.Instance.AddColumn(ThroughputColumn.Gflops, ThroughputColumn.BestGflops, ThroughputColumn.GigabytesPerSecond, PeakShareColumn.Mean, PeakShareColumn.Best);
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args, config);
 return 0;

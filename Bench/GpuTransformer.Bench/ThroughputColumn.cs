@@ -60,7 +60,7 @@ public sealed class ThroughputColumn(string quantity, string unit, bool best = f
         ArgumentNullException.ThrowIfNull(benchmarkCase);
         var report = summary[benchmarkCase];
         double? timeNs = best ? report?.ResultStatistics?.Min : report?.ResultStatistics?.Mean;
-        double amount = Amount(benchmarkCase);
+        double amount = Amount(benchmarkCase, quantity);
         return timeNs is double ns && ns > 0 && amount > 0 ? (amount / ns).ToString("F1", CultureInfo.InvariantCulture) : "-";
     }
 
@@ -70,8 +70,13 @@ public sealed class ThroughputColumn(string quantity, string unit, bool best = f
     /// <inheritdoc />
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 
-    private double Amount(BenchmarkCase benchmarkCase)
+    /// <summary>The amount per invocation of a case: its class's <c>{Method}{Quantity}</c> property, else <c>{Quantity}</c>, on an instance with the case's parameters; 0 if there is neither.</summary>
+    /// <param name="benchmarkCase">The case.</param>
+    /// <param name="quantity">"Flops" or "Bytes".</param>
+    /// <returns>The amount.</returns>
+    public static double Amount(BenchmarkCase benchmarkCase, string quantity)
     {
+        ArgumentNullException.ThrowIfNull(benchmarkCase);
         var type = benchmarkCase.Descriptor.Type;
         var property = type.GetProperty(benchmarkCase.Descriptor.WorkloadMethod.Name + quantity) ?? type.GetProperty(quantity);
         if (property is null)
