@@ -23,9 +23,15 @@ public unsafe class ColdGemmBenchmarks
     private CpuPackedWeight[] packed = [];
     private int next;
 
-    /// <summary>Rows of X: decoding with batch × beams = 1, 4, 32 and 128.</summary>
-    [Params(1, 4, 32, 128)]
+    /// <summary>Rows of X: decoding with batch × beams = 1, 4, 32 and 128, or the comma-separated list in GPUTRANSFORMER_BENCH_M.</summary>
+    [ParamsSource(nameof(RowCounts))]
     public int M { get; set; }
+
+    /// <summary>The values of <see cref="M"/>.</summary>
+    public static IEnumerable<int> RowCounts =>
+        Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_M") is { Length: > 0 } list
+            ? list.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
+            : [1, 4, 32, 128];
 
     /// <summary>(K, N) as "KxN".</summary>
     [Params("512x512", "512x2048", "2048x512", "512x58101")]

@@ -6,7 +6,7 @@ using GpuTransformer.Kernels.Cpu;
 // `peak` measures the FMA throughput and the memory read bandwidth of this machine without BenchmarkDotNet (a few
 // seconds); anything else goes to BenchmarkDotNet's switcher, e.g. `--filter *Gemm* --job short --inProcess`.
 // GPUTRANSFORMER_BENCH_THREADS sets the threads of our kernels and of OpenBLAS alike (with --inProcess);
-// GPUTRANSFORMER_BENCH_M restricts GemmBenchmarks to the listed row counts, e.g. "1024".
+// GPUTRANSFORMER_BENCH_M restricts GemmBenchmarks and ColdGemmBenchmarks to the listed row counts, e.g. "1024".
 if (args.Length > 0 && args[0] == "peak")
 {
     FmaPeak.Report(Console.Out);
