@@ -56,6 +56,7 @@ public sealed class PeakShareColumn(bool best = false) : IColumn
         ArgumentNullException.ThrowIfNull(benchmarkCase);
         var reference = summary.BenchmarksCases.FirstOrDefault(c =>
             c.Descriptor.Type == benchmarkCase.Descriptor.Type
+            && c.Job.DisplayInfo == benchmarkCase.Job.DisplayInfo
             && c.Descriptor.WorkloadMethod.Name == ReferenceMethod
             && c.Parameters.ValueInfo == benchmarkCase.Parameters.ValueInfo);
         if (reference is null)
@@ -63,7 +64,7 @@ public sealed class PeakShareColumn(bool best = false) : IColumn
             return "-";
         }
 
-        double own = Rate(summary, benchmarkCase, "Flops"), peak = Rate(summary, reference, "Flops");
+        double own = Rate(summary, benchmarkCase), peak = Rate(summary, reference);
         return own > 0 && peak > 0 ? (100 * own / peak).ToString("F1", CultureInfo.InvariantCulture) : "-";
     }
 
@@ -73,12 +74,12 @@ public sealed class PeakShareColumn(bool best = false) : IColumn
     /// <inheritdoc />
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 
-    // FLOP per nanosecond of one case: its amount (as ThroughputColumn reads it) over its mean or fastest time.
-    private double Rate(Summary summary, BenchmarkCase benchmarkCase, string quantity)
+    // FLOP per nanosecond of one case: its FLOP count (as ThroughputColumn reads it) over its mean or fastest time.
+    private double Rate(Summary summary, BenchmarkCase benchmarkCase)
     {
         var statistics = summary[benchmarkCase]?.ResultStatistics;
         double? ns = best ? statistics?.Min : statistics?.Mean;
-        double amount = ThroughputColumn.Amount(benchmarkCase, quantity);
+        double amount = ThroughputColumn.Amount(benchmarkCase, "Flops");
         return ns is double time && time > 0 ? amount / time : 0;
     }
 }
