@@ -28,10 +28,7 @@ public unsafe class ColdGemmBenchmarks
     public int M { get; set; }
 
     /// <summary>The values of <see cref="M"/>.</summary>
-    public static IEnumerable<int> RowCounts =>
-        Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_M") is { Length: > 0 } list
-            ? list.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
-            : [1, 4, 32, 128];
+    public static IEnumerable<int> RowCounts => GemmShape.RowCounts(1, 4, 32, 128);
 
     /// <summary>(K, N) as "KxN".</summary>
     [Params("512x512", "512x2048", "2048x512", "512x58101")]

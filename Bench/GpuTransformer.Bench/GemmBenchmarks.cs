@@ -25,10 +25,7 @@ public unsafe class GemmBenchmarks
     public int M { get; set; }
 
     /// <summary>The values of <see cref="M"/>.</summary>
-    public static IEnumerable<int> RowCounts =>
-        Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_M") is { Length: > 0 } list
-            ? list.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
-            : [1, 4, 32, 128, 1024];
+    public static IEnumerable<int> RowCounts => GemmShape.RowCounts(1, 4, 32, 128, 1024);
 
     /// <summary>(K, N) as "KxN".</summary>
     [Params("512x512", "512x2048", "2048x512", "512x58101")]
@@ -88,9 +85,9 @@ public unsafe class GemmBenchmarks
 
     /// <summary>
     /// The FMA peak on the kernels' threads, timed in every case right beside the GEMMs: the reference of
-    /// <see cref="PeakShareColumn"/>. On a shared machine another tenant's work lowers it along with the kernels for
-    /// minutes at a time, so a share of the peak measured in the same minute says more about the kernel than one
-    /// against a peak measured before or after the run.
+    /// <see cref="PeakShareColumn"/>. On a shared machine it tells, case by case, whether other work held the FMA
+    /// units in that minute; when it stays high while the GEMMs slow, the other work took the caches or the memory
+    /// (docs/benchmarks.md, "Runs 10-13").
     /// </summary>
     [Benchmark]
     public void FmaPeakReference() => FmaPeak.RunOnKernelThreads(PeakIterations);

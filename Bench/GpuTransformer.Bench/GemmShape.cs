@@ -15,6 +15,14 @@ public static class GemmShape
     /// <returns>N.</returns>
     public static int N(string shape) => int.Parse(shape.AsSpan(shape.IndexOf('x', StringComparison.Ordinal) + 1), provider: CultureInfo.InvariantCulture);
 
+    /// <summary>The suites' row counts: the comma-separated list in GPUTRANSFORMER_BENCH_M if it is set (e.g. "1024"), else <paramref name="defaults"/>.</summary>
+    /// <param name="defaults">The suite's own row counts.</param>
+    /// <returns>The values of M.</returns>
+    public static IEnumerable<int> RowCounts(params int[] defaults) =>
+        Environment.GetEnvironmentVariable("GPUTRANSFORMER_BENCH_M") is { Length: > 0 } list
+            ? list.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))
+            : defaults;
+
     /// <summary>Floating-point operations of one <c>Y[M,N] = X[M,K] · W[N,K]ᵀ</c>.</summary>
     /// <param name="m">Rows of X.</param>
     /// <param name="shape">"KxN".</param>
