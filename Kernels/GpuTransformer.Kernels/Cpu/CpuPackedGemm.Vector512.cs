@@ -22,6 +22,8 @@ public static unsafe partial class CpuPackedGemm
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
 
+        PrefetchOutput(y, ldy, TRows.Count);
+
         // Three moving pointers (rows 0-3, 4-7 and 8-11) with the strides ldx, 2·ldx and 3·ldx address all twelve rows.
         // A pointer per row and an index did not fit next to the loop's other registers: the JIT reloaded some of them
         // from the stack at every step of K (measured 2-7 % slower at M >= 32 and up to 1.6x slower at M <= 4, where
