@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GpuTransformer.Kernels.Cpu;
 
@@ -173,30 +172,6 @@ public static unsafe partial class CpuPackedGemm
             {
                 CpuActivations.Apply(activation, new Span<float>(row, cols));
             }
-        }
-    }
-
-    // Asks for the lines a Vector512 tile will store (rows of a panel's 32 floats, which span two or three lines) before
-    // its loop over K, so that they arrive while the FMAs run instead of stalling the stores at the end. A Y larger than
-    // the caches (the output projection: 128 rows × 58101 words is 30 MB) otherwise misses on every tile's stores. In
-    // the A/B harness (interleaved blocks of calls, four rounds on a shared host) this measured 4-11 % faster by the
-    // median at M = 128 and -2 to +13 % at M = 1024 against the output projection, and no different at the other
-    // shapes, M = 1-1024. The Vector256 kernel measured no different at those shapes, and does without. Prefetch
-    // instructions never fault, so lines past a narrow last panel or past Y are harmless.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchOutput(float* y, long ldy, int rows)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = y + (r * ldy);
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 16);
-            Sse.Prefetch0(row + CpuPackedWeight.PanelWidth - 1);
         }
     }
 
