@@ -33,7 +33,7 @@ public static unsafe partial class CpuPackedGemm
 
         // Two steps of K per iteration, so that the loop's own instructions (pointer updates, compare and branch, the
         // prefetch address) are spread over 48 FMAs instead of 24. In the A/B harness (interleaved blocks of calls,
-        // two runs) this measured faster by the mean at 18 of 19 shape pairs, M = 1-1024 (0.5-3.5 %, one level), and
+        // two runs) this measured faster by the mean at 18 of 19 shape pairs, M = 1-1024 (0.5-3.5 %, one 11 %; one level), and
         // about 1 % by the median; the fastest calls at M = 1024 reach 336-342 GFLOP/s, 97-99 % of the FMA peak.
         for (float* pairsEnd = panel + ((long)(k & ~1) * CpuPackedWeight.PanelWidth); panel < pairsEnd; panel += 2 * CpuPackedWeight.PanelWidth, lo += 2, hi += 2, top += 2)
         {
@@ -230,8 +230,11 @@ public static unsafe partial class CpuPackedGemm
     // the caches (the output projection: 128 rows × 58101 words is 30 MB) otherwise misses on every tile's stores. In
     // the A/B harness (interleaved blocks of calls, five runs on a shared host) this measured 4-11 % faster by the
     // median at M = 128 and -2 to +13 % at M = 1024 against the output projection, and no different at the other
-    // shapes, M = 1-1024. The Vector256 kernel measured no different at those shapes, and does without. Prefetch
-    // instructions never fault, so lines past a narrow last panel or past Y are harmless.
+    // shapes, M = 1-1024. The lines go to L2, not L1: with K = 512 or more the tile's panel (64 KiB and up) streams
+    // through L1 and would evict them before the stores (L2 rather than L1 measured faster by the 10th percentile at
+    // 11 of 12 shape pairs, M = 32-1024, two runs, by 0.2-1.2 %, and by the mean at 11 of 12, up to 2.6 %). The Vector256 kernel measured no different at those
+    // shapes, and does without. Prefetch instructions never fault, so lines past a narrow last panel or past Y are
+    // harmless.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchOutput(float* y, long ldy, int rows)
     {
@@ -243,9 +246,9 @@ public static unsafe partial class CpuPackedGemm
         for (int r = 0; r < rows; r++)
         {
             float* row = y + (r * ldy);
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 16);
-            Sse.Prefetch0(row + CpuPackedWeight.PanelWidth - 1);
+            Sse.Prefetch1(row);
+            Sse.Prefetch1(row + 16);
+            Sse.Prefetch1(row + CpuPackedWeight.PanelWidth - 1);
         }
     }
 }
