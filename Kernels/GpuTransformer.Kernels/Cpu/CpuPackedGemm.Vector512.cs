@@ -33,8 +33,9 @@ public static unsafe partial class CpuPackedGemm
 
         // Two steps of K per iteration, so that the loop's own instructions (pointer updates, compare and branch, the
         // prefetch address) are spread over 48 FMAs instead of 24. In the A/B harness (interleaved blocks of calls,
-        // two runs) this measured faster by the mean at 18 of 19 shape pairs, M = 1-1024 (0.5-3.5 %, one 11 %; one level), and
-        // about 1 % by the median; the fastest calls at M = 1024 reach 336-342 GFLOP/s, 97-99 % of the FMA peak.
+        // two runs) this measured faster by the mean at 18 of 19 shape pairs, M = 1-1024 (0.5-3.5 %, one 11 %; one
+        // level), and about 1 % by the median; the fastest calls at M = 1024 reach 336-342 GFLOP/s, 97-99 % of the
+        // FMA peak.
         for (float* pairsEnd = panel + ((long)(k & ~1) * CpuPackedWeight.PanelWidth); panel < pairsEnd; panel += 2 * CpuPackedWeight.PanelWidth, lo += 2, hi += 2, top += 2)
         {
             tile.Step<TRows>(panel, lo, hi, top, ldx, ldx2, ldx3, 0);
