@@ -226,16 +226,16 @@ public static unsafe partial class CpuPackedGemm
         }
     }
 
-    // Asks for the lines a Vector512 tile will store (rows of a panel's 32 floats, which span two or three lines) before
-    // its loop over K, so that they arrive while the FMAs run instead of stalling the stores at the end. A Y larger than
-    // the caches (the output projection: 128 rows × 58101 words is 30 MB) otherwise misses on every tile's stores. In
-    // the A/B harness (interleaved blocks of calls, five runs on a shared host) this measured 4-11 % faster by the
-    // median at M = 128 and -2 to +13 % at M = 1024 against the output projection, and no different at the other
+    // Asks for the lines a Vector512 tile will store (rows of a panel's 32 floats, which span two or three lines)
+    // before its loop over K, so that they arrive while the FMAs run instead of stalling the stores at the end. A Y
+    // larger than the caches (the output projection: 128 rows × 58101 words is 30 MB) otherwise misses on every tile's
+    // stores. In the A/B harness (interleaved blocks of calls, five runs on a shared host) this measured 4-11 % faster
+    // by the median at M = 128 and -2 to +13 % at M = 1024 against the output projection, and no different at the other
     // shapes, M = 1-1024. The lines go to L2, not L1: with K = 512 or more the tile's panel (64 KiB and up) streams
-    // through L1 and would evict them before the stores (L2 rather than L1 measured faster by the 10th percentile at
-    // 11 of 12 shape pairs, M = 32-1024, two runs, by 0.2-1.2 %, and by the mean at 11 of 12, up to 2.6 %). The Vector256 kernel measured no different at those
-    // shapes, and does without. Prefetch instructions never fault, so lines past a narrow last panel or past Y are
-    // harmless.
+    // through L1 and would evict them before the stores (L2 rather than L1 measured faster by the 10th percentile at 11
+    // of 12 shape pairs, M = 32-1024, two runs, by 0.2-1.2 %, and by the mean at 11 of 12, up to 2.6 %). The Vector256
+    // kernel measured no different at those shapes, and does without. Prefetch instructions never fault, so lines past
+    // a narrow last panel or past Y are harmless.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchOutput(float* y, long ldy, int rows)
     {
