@@ -1,14 +1,18 @@
+using System.Diagnostics;
+
 namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>
 /// An allocation-free parallel loop for the per-layer, per-token CPU ops. <c>Parallel.For</c> allocates a closure and
 /// task state per call, which adds up to thousands of allocations per generated token; here a fixed set of worker
-/// threads waits on a semaphore and claims loop indices with an interlocked counter, and the caller works too.
+/// threads waits on a semaphore (spinning on it for <see cref="WorkerSpin"/> first) and claims loop indices with an
+/// interlocked counter, and the caller works too.
 /// One loop runs at a time; a loop started while another runs (nested or from another thread) runs serially.
 /// </summary>
 public static unsafe class CpuParallel
 {
     private static readonly object StartLock = new();
+    private static long spinTicks = Stopwatch.Frequency / 20_000;
     private static readonly SemaphoreSlim Wake = new(0);
     private static Thread[]? workers;
     private static int threads = Math.Max(1, Environment.ProcessorCount);
@@ -33,6 +37,24 @@ public static unsafe class CpuParallel
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             threads = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long a worker thread waits for the next loop before it sleeps (50 µs by default; zero sleeps at
+    /// once). A worker that spins is ready when the next op of the same token starts, without the wake-up of a sleeping
+    /// thread (on a virtual machine an idle vCPU may be given to another guest meanwhile); the cost is up to this much
+    /// busy time per loop on each worker. In the GEMM A/B harness 50 µs measured level to 3.7 % faster by the mean at
+    /// M = 1-1024 (7 of 11 shape pairs faster, none slower by more than 0.4 %).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public static TimeSpan WorkerSpin
+    {
+        get => TimeSpan.FromSeconds((double)Volatile.Read(ref spinTicks) / Stopwatch.Frequency);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            Volatile.Write(ref spinTicks, (long)(value.TotalSeconds * Stopwatch.Frequency));
         }
     }
 
@@ -169,6 +191,14 @@ public static unsafe class CpuParallel
     {
         while (true)
         {
+            // Spin on the semaphore's count, not on the loop state, so that a worker still takes exactly one release
+            // per loop and no more helpers join a loop than it asked for.
+            long until = Stopwatch.GetTimestamp() + Volatile.Read(ref spinTicks);
+            while (Wake.CurrentCount == 0 && Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(20);
+            }
+
             Wake.Wait();
             if (Volatile.Read(ref remaining) > 0)
             {

@@ -117,6 +117,48 @@ public sealed unsafe class CpuParallelTests
         Assert.All(counts, value => Assert.Equal(1, value));
     }
 
+    // Workers spin on the wake-up semaphore's count for WorkerSpin before they sleep: with no spin every loop wakes a
+    // sleeping worker, with a long one the next loop finds it spinning, and a pause longer than the spin puts it to
+    // sleep in between. Every index still runs once in each case, and no more helpers join than the loop released.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(50)]
+    [InlineData(5000)]
+    public void EveryIndexRunsExactlyOnceWhetherWorkersSpinOrSleep(int spinMicroseconds)
+    {
+        TimeSpan before = CpuParallel.WorkerSpin;
+        try
+        {
+            CpuParallel.WorkerSpin = TimeSpan.FromMicroseconds(spinMicroseconds);
+            Assert.Equal(spinMicroseconds, CpuParallel.WorkerSpin.TotalMicroseconds, 1.0);
+            var counts = new int[64];
+            fixed (int* c = counts)
+            {
+                for (int loop = 1; loop <= 60; loop++)
+                {
+                    CpuParallel.For(counts.Length, &Count, c);
+                    Assert.All(counts, value => Assert.Equal(loop, value));
+                    if (loop % 10 == 0)
+                    {
+                        Thread.Sleep(2);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            CpuParallel.WorkerSpin = before;
+        }
+    }
+
+    [Fact]
+    public void ANegativeWorkerSpinIsRejectedAndLeavesTheSpinAlone()
+    {
+        TimeSpan before = CpuParallel.WorkerSpin;
+        Assert.Throws<ArgumentOutOfRangeException>(() => CpuParallel.WorkerSpin = TimeSpan.FromMicroseconds(-1));
+        Assert.Equal(before, CpuParallel.WorkerSpin);
+    }
+
     [Fact]
     public void ThreadCountBelowOneIsRejectedAndLeavesTheCountAlone()
     {
