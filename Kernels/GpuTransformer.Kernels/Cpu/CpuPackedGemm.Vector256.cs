@@ -73,8 +73,6 @@ public static unsafe partial class CpuPackedGemm
             }
         }
 
-        Vector256<float> c00 = acc.C00, c01 = acc.C01, c10 = acc.C10, c11 = acc.C11, c20 = acc.C20, c21 = acc.C21, c30 = acc.C30, c31 = acc.C31, c40 = acc.C40, c41 = acc.C41, c50 = acc.C50, c51 = acc.C51;
-
         var bias0 = Vector256.LoadAligned(bias);
         var bias1 = Vector256.LoadAligned(bias + 8);
         bool full = cols == Half;
@@ -86,37 +84,37 @@ public static unsafe partial class CpuPackedGemm
         float* out4 = full ? y + 4 * ldy : tile + 4 * Half;
         float* out5 = full ? y + 5 * ldy : tile + 5 * Half;
 
-        Vector256.Store(c00 + bias0, out0);
-        Vector256.Store(c01 + bias1, out0 + 8);
+        Vector256.Store(acc.C00 + bias0, out0);
+        Vector256.Store(acc.C01 + bias1, out0 + 8);
 
         if (TRows.Count > 1)
         {
-            Vector256.Store(c10 + bias0, out1);
-            Vector256.Store(c11 + bias1, out1 + 8);
+            Vector256.Store(acc.C10 + bias0, out1);
+            Vector256.Store(acc.C11 + bias1, out1 + 8);
         }
 
         if (TRows.Count > 2)
         {
-            Vector256.Store(c20 + bias0, out2);
-            Vector256.Store(c21 + bias1, out2 + 8);
+            Vector256.Store(acc.C20 + bias0, out2);
+            Vector256.Store(acc.C21 + bias1, out2 + 8);
         }
 
         if (TRows.Count > 3)
         {
-            Vector256.Store(c30 + bias0, out3);
-            Vector256.Store(c31 + bias1, out3 + 8);
+            Vector256.Store(acc.C30 + bias0, out3);
+            Vector256.Store(acc.C31 + bias1, out3 + 8);
         }
 
         if (TRows.Count > 4)
         {
-            Vector256.Store(c40 + bias0, out4);
-            Vector256.Store(c41 + bias1, out4 + 8);
+            Vector256.Store(acc.C40 + bias0, out4);
+            Vector256.Store(acc.C41 + bias1, out4 + 8);
         }
 
         if (TRows.Count > 5)
         {
-            Vector256.Store(c50 + bias0, out5);
-            Vector256.Store(c51 + bias1, out5 + 8);
+            Vector256.Store(acc.C50 + bias0, out5);
+            Vector256.Store(acc.C51 + bias1, out5 + 8);
         }
 
         FinishTile(TRows.Count, y, ldy, full ? null : tile, Half, cols, activation);
