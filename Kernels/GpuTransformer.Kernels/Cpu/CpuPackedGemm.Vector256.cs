@@ -29,10 +29,11 @@ public static unsafe partial class CpuPackedGemm
 
         // Four steps of K per iteration: the loop's own instructions (pointer updates, compare and branch, the
         // prefetch) spread over 48 FMAs instead of 12. On a 2-vCPU AMD EPYC (Zen 3) guest, in the interleaved A/B
-        // harness (docs/benchmarks.md), this was 12-24 % faster by the mean than one step per iteration at M = 32-1024
-        // on 2 threads, and 5-12 % by the fastest calls; two steps gained about half as much and eight no more than
-        // four. It gains most when the host is busy (the mean more than the best): most likely another guest's
-        // hyperthread then shares the core's dispatch, and the fewer instructions each FMA costs, the less that slows it.
+        // harness (docs/benchmarks.md), this was 13-20 % faster by the mean than one step per iteration at M = 32-1024
+        // on 2 threads (12-17 % on one), and up to 12 % by the fastest calls; two steps gained half to three quarters
+        // as much and eight no more than four. It gains most when the host is busy (the mean more than the best):
+        // most likely another guest's hyperthread then shares the core's dispatch, and the fewer instructions each FMA
+        // costs, the less that slows it.
         for (float* quadsEnd = halfPanel + ((long)(k & ~3) * CpuPackedWeight.PanelWidth); halfPanel < quadsEnd; halfPanel += 4 * CpuPackedWeight.PanelWidth, lo += 4, hi += 4)
         {
             acc.Step<TRows>(halfPanel, lo, hi, ldx, ldx2, 0);
