@@ -106,17 +106,12 @@ public static unsafe partial class CpuPackedGemm
         }
 
         int tileRows = wide ? TileRows : TileRows256;
-        // The Vector512 kernel splits a block's rows evenly over its tiles (see Run), so its blocks need not be whole
-        // tiles: as few blocks as fit the budget, of even size. A weight that comes from L3 or memory is read once per
-        // block, so 1024 rows at K = 512 are 4 blocks of 256 rows, not 5 of 252 (whole 12-row tiles) or less.
-        int rowBlock = wide
-            ? Math.Max(tileRows, RowBlockBytes512 / (k * sizeof(float)))
-            : Math.Max(tileRows, RowBlockBytes256 / (k * sizeof(float)) / tileRows * tileRows);
+        // Both kernels split a block's rows evenly over their tiles (see Run), so blocks need not be whole tiles: as
+        // few blocks as fit the budget, of even size. A weight that comes from L3 or memory is read once per block, so
+        // 1024 rows at K = 512 are 4 blocks of 256 rows, not 5 of 252 (whole 12-row tiles) or less.
+        int rowBlock = Math.Max(tileRows, (wide ? RowBlockBytes512 : RowBlockBytes256) / (k * sizeof(float)));
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
-        if (wide)
-        {
-            rowBlock = (m + rowBlocks - 1) / rowBlocks;
-        }
+        rowBlock = (m + rowBlocks - 1) / rowBlocks;
 
         // Enough tasks to balance the threads (about four each), each at least one panel. A weight that is prefetched
         // gets long runs of panels (up to MaxPanelsPerTask and MaxTaskFlops): a task prefetches each next panel of its
@@ -307,13 +302,20 @@ public static unsafe partial class CpuPackedGemm
                     continue;
                 }
 
+                // Here too the block's rows split evenly over the tiles (32 rows as 6 + 6 + 5 + 5 + 5 + 5, not five
+                // tiles of 6 and one of 2, whose four accumulators cannot cover the FMA latency): in the interleaved
+                // A/B on the AMD EPYC host, 1-2 % faster by the mean at M = 32 and up to 8 % against the output
+                // projection at M = 128, level at M = 1024.
                 int call = 0;
+                int rowTiles = tiles / 2;
                 for (int half = 0; half < cols; half += CpuPackedWeight.PanelWidth / 2)
                 {
-                    for (int r = r0; r < r1; r += TileRows256, call++)
+                    for (int r = r0, t = 0; t < rowTiles; t++, call++)
                     {
+                        int rows = ((r1 - r0) * (t + 1) / rowTiles) - (r - r0);
                         float* prefetch = next + Math.Min((long)call * stride * K, panelFloats - 1);
-                        RunHalfPanelTile<TPrefetch>(Math.Min(TileRows256, r1 - r), X + (long)r * Ldx, panel + half, bias + half, Y + (long)r * Ldy + col + half, Math.Min(CpuPackedWeight.PanelWidth / 2, cols - half), prefetch, stride);
+                        RunHalfPanelTile<TPrefetch>(rows, X + (long)r * Ldx, panel + half, bias + half, Y + (long)r * Ldy + col + half, Math.Min(CpuPackedWeight.PanelWidth / 2, cols - half), prefetch, stride);
+                        r += rows;
                     }
                 }
             }

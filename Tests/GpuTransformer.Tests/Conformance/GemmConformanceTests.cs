@@ -139,8 +139,9 @@ public sealed class GemmConformanceTests
         Add("tiled", 33, 70, 48, Activation.Gelu, batch: 3, yPad: 11);
         Add("tiled", 129, 1, 65);
 
-        // Row tiles of every height the kernels have (the Vector512 kernel's tiles are 1-12 rows, a block's rows split
-        // evenly over them: 13 rows as 6 + 7, 23 as 11 + 12; the Vector256 kernel's are 1-6 rows).
+        // Row tiles of every height the kernels have (the Vector512 kernel's tiles are 1-12 rows, the Vector256
+        // kernel's 1-6, a block's rows split evenly over them: 13 rows as 6 + 7 or 4 + 4 + 5, 23 as 11 + 12 or
+        // 5 + 6 + 6 + 6).
         Add("tiles", 9, 40, 20, Activation.Swish);
         Add("tiles", 13, 64, 30, xPad: 2);
         Add("tiles", 23, 33, 40, Activation.Relu, yPad: 1);
@@ -150,8 +151,8 @@ public sealed class GemmConformanceTests
         Add("longk", 20, 100, 513, Activation.Relu, batch: 2);
 
         // Several of the cpu kernel's row blocks (about 512 KiB of X rows for the Vector512 kernel, 256 KiB for the
-        // Vector256 one: at K = 1500, blocks of 68, 68 and 67 rows, or four of 42 and one of 35 that ends in a
-        // partial tile); the weight (576 KiB, many rows) is prefetched panel by panel.
+        // Vector256 one: at K = 1500, blocks of 68, 68 and 67 rows, or four of 41 and one of 39, each split evenly over
+        // its tiles); the weight (576 KiB, many rows) is prefetched panel by panel.
         Add("rowblocks", 203, 70, 1500, Activation.Relu, xPad: 1, yPad: 2);
 
         // Weights above 8 MiB, which the cpu kernel prefetches panel by panel even for few rows: tiles of several rows
