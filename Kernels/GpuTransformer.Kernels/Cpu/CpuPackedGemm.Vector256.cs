@@ -64,60 +64,16 @@ public static unsafe partial class CpuPackedGemm
             acc.Step<TRows>(halfPanel, lo, hi, ldx, ldx2, 0);
             if (TPrefetch.Enabled && Sse.IsSupported)
             {
+                // stride <= 16: one line per step at most.
                 Sse.Prefetch1(prefetch);
-                if (stride > 16)
-                {
-                    Sse.Prefetch1(prefetch + 16);
-                }
-
                 prefetch += stride;
             }
         }
 
-        var bias0 = Vector256.LoadAligned(bias);
-        var bias1 = Vector256.LoadAligned(bias + 8);
+        // A narrow last half panel stores to the stack tile, and FinishTile copies its columns out.
         bool full = cols == Half;
-        float* tile = stackalloc float[6 * Half];
-        float* out0 = full ? y + 0 * ldy : tile + 0 * Half;
-        float* out1 = full ? y + 1 * ldy : tile + 1 * Half;
-        float* out2 = full ? y + 2 * ldy : tile + 2 * Half;
-        float* out3 = full ? y + 3 * ldy : tile + 3 * Half;
-        float* out4 = full ? y + 4 * ldy : tile + 4 * Half;
-        float* out5 = full ? y + 5 * ldy : tile + 5 * Half;
-
-        Vector256.Store(acc.C00 + bias0, out0);
-        Vector256.Store(acc.C01 + bias1, out0 + 8);
-
-        if (TRows.Count > 1)
-        {
-            Vector256.Store(acc.C10 + bias0, out1);
-            Vector256.Store(acc.C11 + bias1, out1 + 8);
-        }
-
-        if (TRows.Count > 2)
-        {
-            Vector256.Store(acc.C20 + bias0, out2);
-            Vector256.Store(acc.C21 + bias1, out2 + 8);
-        }
-
-        if (TRows.Count > 3)
-        {
-            Vector256.Store(acc.C30 + bias0, out3);
-            Vector256.Store(acc.C31 + bias1, out3 + 8);
-        }
-
-        if (TRows.Count > 4)
-        {
-            Vector256.Store(acc.C40 + bias0, out4);
-            Vector256.Store(acc.C41 + bias1, out4 + 8);
-        }
-
-        if (TRows.Count > 5)
-        {
-            Vector256.Store(acc.C50 + bias0, out5);
-            Vector256.Store(acc.C51 + bias1, out5 + 8);
-        }
-
+        float* tile = stackalloc float[TileRows256 * Half];
+        acc.Store<TRows>(full ? y : tile, full ? ldy : Half, bias);
         FinishTile(TRows.Count, y, ldy, full ? null : tile, Half, cols, activation);
     }
 
@@ -159,6 +115,47 @@ public static unsafe partial class CpuPackedGemm
             if (TRows.Count > 5)
             {
                 Row(ref C50, ref C51, (hi + step)[ldx2], b0, b1);
+            }
+        }
+
+        // Adds the bias and stores the tile's rows, ldy floats apart.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store<TRows>(float* y, long ldy, float* bias)
+            where TRows : struct, IRowCount
+        {
+            var bias0 = Vector256.LoadAligned(bias);
+            var bias1 = Vector256.LoadAligned(bias + 8);
+            Vector256.Store(C00 + bias0, y);
+            Vector256.Store(C01 + bias1, y + 8);
+
+            if (TRows.Count > 1)
+            {
+                Vector256.Store(C10 + bias0, y + (1 * ldy));
+                Vector256.Store(C11 + bias1, y + (1 * ldy) + 8);
+            }
+
+            if (TRows.Count > 2)
+            {
+                Vector256.Store(C20 + bias0, y + (2 * ldy));
+                Vector256.Store(C21 + bias1, y + (2 * ldy) + 8);
+            }
+
+            if (TRows.Count > 3)
+            {
+                Vector256.Store(C30 + bias0, y + (3 * ldy));
+                Vector256.Store(C31 + bias1, y + (3 * ldy) + 8);
+            }
+
+            if (TRows.Count > 4)
+            {
+                Vector256.Store(C40 + bias0, y + (4 * ldy));
+                Vector256.Store(C41 + bias1, y + (4 * ldy) + 8);
+            }
+
+            if (TRows.Count > 5)
+            {
+                Vector256.Store(C50 + bias0, y + (5 * ldy));
+                Vector256.Store(C51 + bias1, y + (5 * ldy) + 8);
             }
         }
 
