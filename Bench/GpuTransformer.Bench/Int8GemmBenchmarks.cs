@@ -50,11 +50,11 @@ public unsafe class Int8GemmBenchmarks
         NativeMemory.AlignedFree(y);
     }
 
-    /// <summary>The fp32 packed-panel Vector512 kernel, the baseline.</summary>
+    /// <summary>The fp32 packed-panel kernel at the widest width this processor runs, the baseline.</summary>
     [Benchmark(Baseline = true)]
     public void Float32Packed() => CpuPackedGemm.Linear(new ReadOnlySpan<float>(x, M * K), K, packed!, new Span<float>(y, M * N), N, M);
 
-    /// <summary>The int8 AVX-VNNI kernel, quantizing X on every call.</summary>
+    /// <summary>The int8 kernel this processor runs best (AVX-VNNI, else AVX2), quantizing X on every call.</summary>
     [Benchmark]
     public void Int8() => CpuInt8Gemm.Linear(new ReadOnlySpan<float>(x, M * K), K, int8!, new Span<float>(y, M * N), N, M);
 }

@@ -109,7 +109,7 @@ public sealed class LinearWeight : IDisposable
     /// <exception cref="ArgumentException">
     /// The bias does not have the stated size or <paramref name="use"/> is none.
     /// </exception>
-    /// <exception cref="NotSupportedException">Int8 on an accelerator other than <c>cpu</c>, or on a processor without AVX-VNNI.</exception>
+    /// <exception cref="NotSupportedException">Int8 on an accelerator other than <c>cpu</c>, or on a processor without AVX2.</exception>
     public static unsafe LinearWeight Create(Accelerator accelerator, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, LinearWeightUse use = LinearWeightUse.Gemm, ComputeType computeType = ComputeType.Float32)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
@@ -163,7 +163,7 @@ public sealed class LinearWeight : IDisposable
 
     /// <summary>Throws unless int8 GEMMs run on <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The accelerator asked for.</param>
-    /// <exception cref="NotSupportedException">It is not the <c>cpu</c> backend, or the processor lacks AVX-VNNI.</exception>
+    /// <exception cref="NotSupportedException">It is not the <c>cpu</c> backend, or the processor lacks AVX2.</exception>
     public static void CheckInt8(Accelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
@@ -174,7 +174,7 @@ public sealed class LinearWeight : IDisposable
 
         if (!CpuInt8Weight.IsSupported)
         {
-            throw new NotSupportedException("int8 compute on cpu needs a processor with AVX-VNNI (vpdpbusd); this one lacks it, use float32");
+            throw new NotSupportedException("int8 compute on cpu needs a processor with AVX2 and FMA; this one lacks them, use float32");
         }
     }
 

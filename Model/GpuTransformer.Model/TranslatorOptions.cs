@@ -39,8 +39,9 @@ public sealed class TranslatorOptions
 
     /// <summary>
     /// The arithmetic of the linear layers: <see cref="Kernels.ComputeType.Float32"/> (default) or
-    /// <see cref="Kernels.ComputeType.Int8"/> (per-row int8 weights and activations, <c>cpu</c> with AVX-VNNI only;
-    /// elsewhere creating the translator throws <see cref="NotSupportedException"/>).
+    /// <see cref="Kernels.ComputeType.Int8"/> (per-row int8 weights and activations, <c>cpu</c> only, with AVX2 + FMA:
+    /// AVX-VNNI's <c>vpdpbusd</c> where the processor has it, AVX2's <c>vpmaddwd</c> otherwise; elsewhere creating the
+    /// translator throws <see cref="NotSupportedException"/>).
     /// </summary>
     public GpuTransformer.Kernels.ComputeType ComputeType { get; init; } = GpuTransformer.Kernels.ComputeType.Float32;
 

@@ -8,7 +8,7 @@ namespace GpuTransformer.Kernels.Cpu;
 /// so <c>q</c> lies in [-127, 127] and <c>x ≈ q · scale</c>. Weights are quantized with it once at load and
 /// activations at every <see cref="CpuInt8Gemm"/> call; both go through the same arithmetic (<c>x · (127 / max)</c>
 /// rounded by <c>cvtps2dq</c>'s default round-to-nearest-even, which <see cref="MathF.Round(float)"/> matches in the
-/// scalar tail), so a reference can reproduce the kernel's inputs exactly.
+/// scalar tail), so a reference can reproduce the kernel's inputs exactly, whichever vector width ran.
 /// </summary>
 public static unsafe class CpuInt8Quantizer
 {
@@ -54,9 +54,57 @@ public static unsafe class CpuInt8Quantizer
             }
         }
 
+        else if (Avx2.IsSupported)
+        {
+            var vinv = Vector256.Create(inv);
+            var vflip = Vector128.Create(flip);
+            for (; i <= k - 16; i += 16)
+            {
+                // Narrowing keeps the low bits of each lane, in order: exact, as |q| <= 127.
+                var lo = Avx.ConvertToVector256Int32(Vector256.Load(x + i) * vinv);
+                var hi = Avx.ConvertToVector256Int32(Vector256.Load(x + i + 8) * vinv);
+                var shorts = Vector256.Narrow(lo, hi);
+                (Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).AsByte() ^ vflip).Store(q + i);
+            }
+        }
+
         for (; i < k; i++)
         {
             q[i] = (byte)((sbyte)(int)MathF.Round(x[i] * inv) ^ flip);
+        }
+
+        return max / 127f;
+    }
+
+    /// <summary>
+    /// Quantizes <paramref name="k"/> floats exactly as <see cref="QuantizeRow(ReadOnlySpan{float}, Span{sbyte})"/>
+    /// does, into int16: the operands of the AVX2 kernel's <c>vpmaddwd</c>.
+    /// </summary>
+    internal static float QuantizeRow(float* x, int k, short* q)
+    {
+        float max = MaxAbs(x, k);
+        if (max == 0f)
+        {
+            new Span<short>(q, k).Clear();
+            return 0f;
+        }
+
+        float inv = 127f / max;
+        int i = 0;
+        if (Avx2.IsSupported)
+        {
+            var vinv = Vector256.Create(inv);
+            for (; i <= k - 16; i += 16)
+            {
+                var lo = Avx.ConvertToVector256Int32(Vector256.Load(x + i) * vinv);
+                var hi = Avx.ConvertToVector256Int32(Vector256.Load(x + i + 8) * vinv);
+                Vector256.Narrow(lo, hi).Store(q + i);
+            }
+        }
+
+        for (; i < k; i++)
+        {
+            q[i] = (short)(int)MathF.Round(x[i] * inv);
         }
 
         return max / 127f;
@@ -75,6 +123,16 @@ public static unsafe class CpuInt8Quantizer
             }
 
             max = MaxOf(Vector256.Max(acc.GetLower(), acc.GetUpper()));
+        }
+        else if (Vector256.IsHardwareAccelerated && k >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= k - 8; i += 8)
+            {
+                acc = Vector256.Max(acc, Vector256.Abs(Vector256.Load(x + i)));
+            }
+
+            max = MaxOf(acc);
         }
 
         for (; i < k; i++)

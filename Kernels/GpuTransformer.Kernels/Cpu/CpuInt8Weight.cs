@@ -5,12 +5,14 @@ namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>
 /// An <c>nn.Linear</c> weight quantized once, at load, to int8 per output row (<see cref="CpuInt8Quantizer"/>) and
-/// packed for <see cref="CpuInt8Gemm"/>'s <c>vpdpbusd</c> micro-kernel: panels of <see cref="PanelWidth"/> output
-/// features, and within a panel groups of 4 consecutive K values, so that
-/// <c>panel[(k / 4) * 64 + j * 4 + k % 4] = Wq[panel * 16 + j, k]</c> and one step of the kernel reads two 32-byte
-/// vectors covering 16 features × 4 K. K is padded to a multiple of 4 and the last panel to 16 features with zeros,
-/// so the kernel has no tails. Beside the panels it keeps, per feature, the scale, the bias, and
-/// <c>128 · Σₖ Wq[j, k]</c>, which the epilogue subtracts to undo the +128 offset that makes activations unsigned.
+/// packed for one of <see cref="CpuInt8Gemm"/>'s micro-kernels (<see cref="Kernel"/>): panels of
+/// <see cref="PanelWidth"/> output features, and within a panel groups of <see cref="KGroup"/> consecutive K values
+/// (4 for <c>vpdpbusd</c>, 2 for <c>vpmaddwd</c>), so that
+/// <c>panel[(k / G) * 16G + j * G + k % G] = Wq[panel * 16 + j, k]</c> and one step of either kernel reads 16
+/// features × G values of K. K is padded to a multiple of 4 and the last panel to 16 features with zeros, so the
+/// kernels have no tails. Beside the panels it keeps, per feature, the scale, the bias, and for the VNNI kernel
+/// <c>128 · Σₖ Wq[j, k]</c>, which the epilogue subtracts to undo the +128 offset that makes activations unsigned
+/// (zero for the AVX2 kernel, whose activations stay signed).
 /// </summary>
 public sealed unsafe class CpuInt8Weight : IDisposable
 {
@@ -24,8 +26,10 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     private float* bias;
     private int* offsets;
 
-    private CpuInt8Weight(int outFeatures, int inFeatures)
+    private CpuInt8Weight(int outFeatures, int inFeatures, CpuInt8Kernel kernel)
     {
+        Kernel = Resolve(kernel);
+        KGroup = Kernel == CpuInt8Kernel.AvxVnni ? 4 : 2;
         Out = outFeatures;
         In = inFeatures;
         PaddedIn = (inFeatures + 3) & ~3;
@@ -46,10 +50,17 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     ~CpuInt8Weight() => Free();
 
     /// <summary>
-    /// Whether this machine runs the int8 kernel: it needs AVX-VNNI's <c>vpdpbusd</c>. .NET 10 exposes the
-    /// instruction only in its VEX (AVX-VNNI, 256-bit) form, so AVX-512-VNNI-only processors are not supported.
+    /// Whether this machine runs an int8 kernel: AVX2 with FMA is enough (<see cref="CpuInt8Kernel.Avx2"/>); AVX-VNNI's
+    /// <c>vpdpbusd</c> is used where present. .NET 10 exposes that instruction only in its VEX (AVX-VNNI, 256-bit)
+    /// form, so AVX-512-VNNI-only processors run the AVX2 kernel.
     /// </summary>
-    public static bool IsSupported => AvxVnni.IsSupported;
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>The micro-kernel the panels are packed for.</summary>
+    public CpuInt8Kernel Kernel { get; }
+
+    /// <summary>Consecutive K values per feature in a step of the panels: 4 for AVX-VNNI, 2 for AVX2.</summary>
+    public int KGroup { get; }
 
     /// <summary>Output features (N).</summary>
     public int Out { get; }
@@ -79,9 +90,11 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     /// <param name="bias"><paramref name="outFeatures"/> values or empty.</param>
     /// <param name="outFeatures">N.</param>
     /// <param name="inFeatures">K.</param>
+    /// <param name="kernel">The micro-kernel to pack for.</param>
     /// <returns>The packed weight; dispose it.</returns>
     /// <exception cref="ArgumentException">The spans do not have the stated sizes.</exception>
-    public static CpuInt8Weight Create(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outFeatures, int inFeatures)
+    /// <exception cref="PlatformNotSupportedException">The processor lacks the instructions of <paramref name="kernel"/>.</exception>
+    public static CpuInt8Weight Create(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outFeatures, int inFeatures, CpuInt8Kernel kernel = CpuInt8Kernel.Best)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
@@ -90,7 +103,7 @@ public sealed unsafe class CpuInt8Weight : IDisposable
             throw new ArgumentException($"packing needs {outFeatures}x{inFeatures} weights and {outFeatures} or 0 biases, got {weight.Length} and {bias.Length}");
         }
 
-        var packed = new CpuInt8Weight(outFeatures, inFeatures);
+        var packed = new CpuInt8Weight(outFeatures, inFeatures, kernel);
         packed.PackRows(0, weight);
         bias.CopyTo(new Span<float>(packed.bias, outFeatures));
         return packed;
@@ -101,9 +114,11 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     /// <param name="inFeatures">K.</param>
     /// <param name="bias"><paramref name="outFeatures"/> values or empty.</param>
     /// <param name="readRows">Fills a span with consecutive rows starting at the given row.</param>
+    /// <param name="kernel">The micro-kernel to pack for.</param>
     /// <returns>The packed weight; dispose it.</returns>
     /// <exception cref="ArgumentException">The bias does not have the stated size.</exception>
-    public static CpuInt8Weight Create(int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows)
+    /// <exception cref="PlatformNotSupportedException">The processor lacks the instructions of <paramref name="kernel"/>.</exception>
+    public static CpuInt8Weight Create(int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, CpuInt8Kernel kernel = CpuInt8Kernel.Best)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
@@ -113,7 +128,7 @@ public sealed unsafe class CpuInt8Weight : IDisposable
             throw new ArgumentException($"packing needs {outFeatures} or 0 biases, got {bias.Length}", nameof(bias));
         }
 
-        var packed = new CpuInt8Weight(outFeatures, inFeatures);
+        var packed = new CpuInt8Weight(outFeatures, inFeatures, kernel);
         int blockRows = Math.Min(outFeatures, BlockRows);
         float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
         try
@@ -151,10 +166,10 @@ public sealed unsafe class CpuInt8Weight : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, Out);
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, In, nameof(destination));
         ObjectDisposedException.ThrowIf(panels == null, this);
-        sbyte* src = panels + (long)(row / PanelWidth) * PanelWidth * PaddedIn + (row % PanelWidth) * 4;
+        sbyte* src = panels + (long)(row / PanelWidth) * PanelWidth * PaddedIn + (row % PanelWidth) * KGroup;
         for (int i = 0; i < In; i++)
         {
-            destination[i] = src[(i >> 2) * PanelWidth * 4 + (i & 3)];
+            destination[i] = src[(i / KGroup * PanelWidth * KGroup) + (i % KGroup)];
         }
 
         return scales[row];
@@ -162,7 +177,7 @@ public sealed unsafe class CpuInt8Weight : IDisposable
 
     private void PackRows(int firstRow, ReadOnlySpan<float> rowsData)
     {
-        int k = In;
+        int k = In, group = KGroup;
         int rowCount = rowsData.Length / k;
         byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(k);
         try
@@ -174,16 +189,16 @@ public sealed unsafe class CpuInt8Weight : IDisposable
                 {
                     int j = firstRow + r;
                     scales[j] = CpuInt8Quantizer.QuantizeRow(w + (long)r * k, k, row, 0);
-                    sbyte* dst = panels + (long)(j / PanelWidth) * PanelWidth * PaddedIn + (j % PanelWidth) * 4;
+                    sbyte* dst = panels + (long)(j / PanelWidth) * PanelWidth * PaddedIn + (j % PanelWidth) * group;
                     int sum = 0;
                     for (int i = 0; i < k; i++)
                     {
                         sbyte v = (sbyte)row[i];
                         sum += v;
-                        dst[(i >> 2) * PanelWidth * 4 + (i & 3)] = v;
+                        dst[(i / group * PanelWidth * group) + (i % group)] = v;
                     }
 
-                    offsets[j] = 128 * sum;
+                    offsets[j] = Kernel == CpuInt8Kernel.AvxVnni ? 128 * sum : 0;
                 }
             }
         }
@@ -191,6 +206,27 @@ public sealed unsafe class CpuInt8Weight : IDisposable
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The kernel that <paramref name="kernel"/> names on this processor.</summary>
+    /// <param name="kernel">The kernel asked for.</param>
+    /// <returns><see cref="CpuInt8Kernel.AvxVnni"/> or <see cref="CpuInt8Kernel.Avx2"/>.</returns>
+    /// <exception cref="PlatformNotSupportedException">The processor lacks its instructions.</exception>
+    public static CpuInt8Kernel Resolve(CpuInt8Kernel kernel)
+    {
+        if (!IsSupported)
+        {
+            throw new PlatformNotSupportedException("int8 GEMMs need a processor with AVX2 and FMA");
+        }
+
+        return kernel switch
+        {
+            CpuInt8Kernel.Best => AvxVnni.IsSupported ? CpuInt8Kernel.AvxVnni : CpuInt8Kernel.Avx2,
+            CpuInt8Kernel.Avx2 => kernel,
+            CpuInt8Kernel.AvxVnni when AvxVnni.IsSupported => kernel,
+            CpuInt8Kernel.AvxVnni => throw new PlatformNotSupportedException("the AvxVnni int8 kernel needs a processor with AVX-VNNI (vpdpbusd)"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown int8 kernel"),
+        };
     }
 
     /// <inheritdoc />

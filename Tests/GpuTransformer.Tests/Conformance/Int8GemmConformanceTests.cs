@@ -10,18 +10,24 @@ namespace GpuTransformer.Tests.Conformance;
 /// <see cref="CpuInt8Gemm"/> against two references: a double-precision product of the very int8 inputs the kernel
 /// multiplies (the weight read back out of its panels, the activations through <see cref="CpuInt8Quantizer"/>), which it
 /// must match to float rounding; and the fp32 product of the original inputs, which it must match within the bound
-/// that per-row rounding to int8 implies.
+/// that per-row rounding to int8 implies. Each kernel this processor has is checked (<see cref="CpuInt8Kernel.Avx2"/>
+/// everywhere int8 runs, <see cref="CpuInt8Kernel.AvxVnni"/> where it has AVX-VNNI).
 /// </summary>
 public sealed class Int8GemmConformanceTests
 {
     private static readonly int[] Ks = [1, 3, 4, 5, 63, 64, 130, 515];
     private static readonly int[] Ns = [1, 15, 16, 17, 33, 50];
 
+    /// <summary>The int8 kernels this processor runs; a kernel it lacks is refused by name.</summary>
+    public static TheoryData<CpuInt8Kernel> Kernels => [CpuInt8Kernel.Avx2, CpuInt8Kernel.AvxVnni];
+
     /// <summary>Every row count 1..17 against K not a multiple of 4 or 64 and N not a multiple of 16 or 32, with each activation.</summary>
-    [Fact]
-    public void MatchesDequantizedAndFloatReferences()
+    /// <param name="kernel">The micro-kernel.</param>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void MatchesDequantizedAndFloatReferences(CpuInt8Kernel kernel)
     {
-        if (!Int8Support.PresentOrRefused())
+        if (!Int8Support.PresentOrRefused() || !KernelPresentOrRefused(kernel))
         {
             return;
         }
@@ -35,14 +41,41 @@ public sealed class Int8GemmConformanceTests
                 for (int m = 1; m <= 17; m++)
                 {
                     var activation = activations[caseIndex++ % activations.Length];
-                    Check(m, n, k, activation, bias: (m + n) % 2 == 0);
+                    Check(kernel, m, n, k, activation, bias: (m + n) % 2 == 0);
                 }
             }
         }
 
         // Large enough for the threaded activation quantization and several row blocks' worth of tasks.
-        Check(45, 33, 1701, Activation.None, bias: true);
-        Check(300, 70, 514, Activation.Relu, bias: false);
+        Check(kernel, 45, 33, 1701, Activation.None, bias: true);
+        Check(kernel, 300, 70, 514, Activation.Relu, bias: false);
+    }
+
+    /// <summary>
+    /// Both kernels sum the same int8 products exactly and dequantize them with the same roundings, so where the
+    /// processor has both they return the same floats, bit for bit (and so the same translations).
+    /// </summary>
+    [Fact]
+    public void KernelsAgreeBitForBit()
+    {
+        if (!Int8Support.PresentOrRefused() || !KernelPresentOrRefused(CpuInt8Kernel.AvxVnni))
+        {
+            return;
+        }
+
+        foreach (var (m, n, k) in new[] { (1, 16, 4), (7, 33, 130), (17, 50, 515), (64, 48, 2048) })
+        {
+            var x = RandomData.Uniform(31 + m, m * k);
+            var w = RandomData.Uniform(32 + m, n * k, 0.5f);
+            var bias = RandomData.Uniform(33 + m, n);
+            using var vnni = CpuInt8Weight.Create(w, bias, n, k, CpuInt8Kernel.AvxVnni);
+            using var avx2 = CpuInt8Weight.Create(w, bias, n, k, CpuInt8Kernel.Avx2);
+            var yVnni = new float[m * n];
+            var yAvx2 = new float[m * n];
+            CpuInt8Gemm.Linear(x, k, vnni, yVnni, n, m, Activation.Gelu);
+            CpuInt8Gemm.Linear(x, k, avx2, yAvx2, n, m, Activation.Gelu);
+            Assert.Equal(yVnni, yAvx2);
+        }
     }
 
     /// <summary>Strided rows through <see cref="Gemm.Linear(Accelerator, ArrayView{float}, in RowLayout, LinearWeight, ArrayView{float}, in RowLayout, Activation)"/> with an int8 <see cref="LinearWeight"/> leave the gaps alone.</summary>
@@ -91,9 +124,22 @@ public sealed class Int8GemmConformanceTests
         Assert.Equal(w, weight.Weight.AsSpan().ToArray());
     }
 
-    private static void Check(int m, int n, int k, Activation activation, bool bias)
+    // True when this processor has the kernel; otherwise asserts that packing for it is refused and returns false.
+    private static bool KernelPresentOrRefused(CpuInt8Kernel kernel)
     {
-        string name = $"m={m} n={n} k={k} {activation}{(bias ? " bias" : "")}";
+        if (kernel != CpuInt8Kernel.AvxVnni || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            return true;
+        }
+
+        var e = Assert.Throws<PlatformNotSupportedException>(() => CpuInt8Weight.Create([1f, 2f, 3f, 4f], [], 1, 4, kernel));
+        Assert.Contains("AVX-VNNI", e.Message, StringComparison.Ordinal);
+        return false;
+    }
+
+    private static void Check(CpuInt8Kernel kernel, int m, int n, int k, Activation activation, bool bias)
+    {
+        string name = $"{kernel} m={m} n={n} k={k} {activation}{(bias ? " bias" : "")}";
         int seed = RandomData.Seed(name);
         var x = RandomData.Uniform(seed, m * k);
 
@@ -101,7 +147,8 @@ public sealed class Int8GemmConformanceTests
         x[(seed & int.MaxValue) % x.Length] *= 8f;
         var w = RandomData.Uniform(seed + 1, n * k, 0.5f);
         var b = bias ? RandomData.Uniform(seed + 2, n) : [];
-        using var weight = CpuInt8Weight.Create(w, b, n, k);
+        using var weight = CpuInt8Weight.Create(w, b, n, k, kernel);
+        Assert.Equal(kernel, weight.Kernel);
         var y = new float[m * n];
         CpuInt8Gemm.Linear(x, k, weight, y, n, m, activation);
 

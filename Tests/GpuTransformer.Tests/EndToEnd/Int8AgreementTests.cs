@@ -79,7 +79,7 @@ public sealed class Int8AgreementTests
     {
         if (!Int8Support.PresentOrRefused())
         {
-            report = "int8 is refused on this processor (no AVX-VNNI), as it must be";
+            report = "int8 is refused on this processor (no AVX2 and FMA), as it must be";
             return 1;
         }
 

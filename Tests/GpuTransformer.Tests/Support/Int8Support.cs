@@ -6,7 +6,7 @@ using Xunit;
 namespace GpuTransformer.Tests.Support;
 
 /// <summary>
-/// The int8 tests on a processor without AVX-VNNI: instead of passing silently, they check that int8 is refused
+/// The int8 tests on a processor without AVX2 and FMA: instead of passing silently, they check that int8 is refused
 /// there with a <see cref="NotSupportedException"/>, which is this build's behaviour on such a CPU.
 /// </summary>
 public static class Int8Support
