@@ -43,6 +43,18 @@ public static class CpuSoftmax
                 ((Vector512.LoadUnsafe(ref px, (nuint)i) - vmax) - vlog).StoreUnsafe(ref py, (nuint)i);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // Processors without AVX-512: the scalar loop was 6 % of a beam-4 marian-base run on the AMD EPYC host.
+            var vmax = Vector256.Create(max);
+            var vlog = Vector256.Create(logSum);
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                ((Vector256.LoadUnsafe(ref px, (nuint)i) - vmax) - vlog).StoreUnsafe(ref py, (nuint)i);
+            }
+        }
 
         for (; i < x.Length; i++)
         {

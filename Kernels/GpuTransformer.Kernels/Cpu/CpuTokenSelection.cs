@@ -164,7 +164,7 @@ public static class CpuTokenSelection
 
     /// <summary>
     /// The scores.Length largest <c>values[i] + offset</c>, best first; equal values keep the lower index first.
-    /// Once K candidates are held, 16 scores at a time are compared with the K-th best and a block with none above it
+    /// Once K candidates are held, 16 scores (8 without AVX-512) at a time are compared with the K-th best and a block with none above it
     /// is skipped: nearly all of a vocabulary is rejected without leaving the vector registers. The lanes above it
     /// are inserted in index order by the scalar rule, so the result is exactly the scalar scan's.
     /// </summary>
@@ -189,6 +189,23 @@ public static class CpuTokenSelection
             {
                 var v = Vector512.LoadUnsafe(ref p, (nuint)i) + voffset;
                 ulong mask = Vector512.GreaterThan(v, Vector512.Create(scores[k - 1])).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    Insert(v[lane], i + lane, ref count, scores, indices);
+                }
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // The same scan 8 scores at a time, for processors without AVX-512.
+            ref float p = ref MemoryMarshal.GetReference(values);
+            var voffset = Vector256.Create(offset);
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref p, (nuint)i) + voffset;
+                uint mask = Vector256.GreaterThan(v, Vector256.Create(scores[k - 1])).ExtractMostSignificantBits();
                 while (mask != 0)
                 {
                     int lane = BitOperations.TrailingZeroCount(mask);
