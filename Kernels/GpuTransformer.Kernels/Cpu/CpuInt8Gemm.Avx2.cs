@@ -43,8 +43,18 @@ public static unsafe partial class CpuInt8Gemm
         int* lo = x, hi = x + (3 * ldx);
         long ldx2 = 2 * ldx;
 
-        // Two steps (four K values) per iteration: the loop's own instructions spread over twice the products.
-        for (sbyte* end = panel + ((long)pairs * 2 * CpuInt8Weight.PanelWidth); panel < end; panel += 4 * CpuInt8Weight.PanelWidth, lo += 2, hi += 2)
+        // Four steps (eight K values) per iteration, then two: K is padded to a multiple of 4, so pairs is even. Four
+        // measured 1-3 % faster than two at M = 32-1024 (both by the mean and the fastest calls, on the AMD EPYC host).
+        sbyte* end = panel + ((long)pairs * 2 * CpuInt8Weight.PanelWidth);
+        for (sbyte* quadsEnd = panel + ((long)(pairs & ~3) * 2 * CpuInt8Weight.PanelWidth); panel < quadsEnd; panel += 8 * CpuInt8Weight.PanelWidth, lo += 4, hi += 4)
+        {
+            acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 0);
+            acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 1);
+            acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 2);
+            acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 3);
+        }
+
+        if (panel < end)
         {
             acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 0);
             acc.Step<TRows>(panel, lo, hi, ldx, ldx2, 1);
