@@ -181,7 +181,7 @@ public static unsafe class CpuAttention
             int d = l.HeadDim;
             float* kBase = K + kvb * l.KeyValueBatchStride + h * d;
             float* vBase = V + kvb * l.KeyValueBatchStride + h * d;
-            if (Vector512.IsHardwareAccelerated && l.QueryLength >= BlockQueries && d <= MaxScaledDim && valid > 0)
+            if (Vector256.IsHardwareAccelerated && l.QueryLength >= BlockQueries && d <= MaxScaledDim && valid > 0)
             {
                 RunBlocked(b, h, valid, kBase, vBase);
             }
@@ -291,20 +291,14 @@ public static unsafe class CpuAttention
                         for (int kb = 0; kb * 16 < blockVisible; kb++)
                         {
                             float* block = kt + (long)kb * 16 * d;
-                            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                            for (int e = 0; e < d; e++)
+                            if (Vector512.IsHardwareAccelerated)
                             {
-                                var k = Vector512.LoadAligned(block + e * 16);
-                                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[e]), k, a0);
-                                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[d + e]), k, a1);
-                                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(2 * d) + e]), k, a2);
-                                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(3 * d) + e]), k, a3);
+                                BlockScores512(block, qs, d, scores + (kb * 16), padded);
                             }
-
-                            a0.Store(scores + (kb * 16));
-                            a1.Store(scores + padded + (kb * 16));
-                            a2.Store(scores + (2 * padded) + (kb * 16));
-                            a3.Store(scores + (3 * padded) + (kb * 16));
+                            else
+                            {
+                                BlockScores256(block, qs, d, scores + (kb * 16), padded);
+                            }
                         }
 
                         for (int r = 0; r < rows; r++)
@@ -327,6 +321,67 @@ public static unsafe class CpuAttention
             {
                 ArrayPool<float>.Shared.Return(rented);
             }
+        }
+
+        /// <summary>
+        /// The scores of four scaled queries (<paramref name="qs"/>, rows <paramref name="d"/> apart) against a block of
+        /// 16 transposed keys, each a chain of fused multiply-adds over the head dimension in order, written
+        /// <paramref name="stride"/> floats apart.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void BlockScores512(float* block, float* qs, int d, float* scores, int stride)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int e = 0; e < d; e++)
+            {
+                var k = Vector512.LoadAligned(block + (e * 16));
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[e]), k, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[d + e]), k, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(2 * d) + e]), k, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(qs[(3 * d) + e]), k, a3);
+            }
+
+            a0.Store(scores);
+            a1.Store(scores + stride);
+            a2.Store(scores + (2 * stride));
+            a3.Store(scores + (3 * stride));
+        }
+
+        /// <summary>
+        /// <see cref="BlockScores512"/> for processors without AVX-512: each key's lane gets the same chain of fused
+        /// multiply-adds, so the scores are the same floats. Before it, such processors took RunRows for every query
+        /// row, a horizontal sum per key.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void BlockScores256(float* block, float* qs, int d, float* scores, int stride)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            for (int e = 0; e < d; e++)
+            {
+                var k0 = Vector256.LoadAligned(block + (e * 16));
+                var k1 = Vector256.LoadAligned(block + (e * 16) + 8);
+                var q0 = Vector256.Create(qs[e]);
+                var q1 = Vector256.Create(qs[d + e]);
+                var q2 = Vector256.Create(qs[(2 * d) + e]);
+                var q3 = Vector256.Create(qs[(3 * d) + e]);
+                a0 = Vector256.FusedMultiplyAdd(q0, k0, a0);
+                b0 = Vector256.FusedMultiplyAdd(q0, k1, b0);
+                a1 = Vector256.FusedMultiplyAdd(q1, k0, a1);
+                b1 = Vector256.FusedMultiplyAdd(q1, k1, b1);
+                a2 = Vector256.FusedMultiplyAdd(q2, k0, a2);
+                b2 = Vector256.FusedMultiplyAdd(q2, k1, b2);
+                a3 = Vector256.FusedMultiplyAdd(q3, k0, a3);
+                b3 = Vector256.FusedMultiplyAdd(q3, k1, b3);
+            }
+
+            a0.Store(scores);
+            b0.Store(scores + 8);
+            a1.Store(scores + stride);
+            b1.Store(scores + stride + 8);
+            a2.Store(scores + (2 * stride));
+            b2.Store(scores + (2 * stride) + 8);
+            a3.Store(scores + (3 * stride));
+            b3.Store(scores + (3 * stride) + 8);
         }
 
         /// <summary>Adds the bias to a row of raw scores, turns it into softmax weights and writes the weighted sum of the values.</summary>
