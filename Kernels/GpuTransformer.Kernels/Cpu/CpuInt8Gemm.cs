@@ -10,9 +10,9 @@ namespace GpuTransformer.Kernels.Cpu;
 /// rows of X per row (<see cref="CpuInt8Quantizer"/>) into a pooled buffer, then runs a register-blocked micro-kernel
 /// (6 rows × 16 features, 32-bit accumulators over all of K) split into tasks like <see cref="CpuPackedGemm"/>, and
 /// dequantizes as each tile leaves the registers: <c>y = (acc − offset) · sx · sw + bias</c>, then the activation.
-/// The kernel is the one the weight was packed for (<see cref="CpuInt8Weight.Kernel"/>): <c>vpdpbusd</c> with
-/// AVX-VNNI, here, or AVX2's <c>vpmaddwd</c> on int16 (CpuInt8Gemm.Avx2.cs). Both sum the same int8 products
-/// exactly, so they return the same floats.
+/// The kernel is the one the weight was packed for (<see cref="CpuInt8Weight.Kernel"/>): AVX-VNNI's <c>vpdpbusd</c>
+/// (this file) or AVX2's <c>vpmaddwd</c> on int16 (CpuInt8Gemm.Avx2.cs). Both sum the same int8 products exactly, so
+/// they return the same floats.
 /// </summary>
 /// <remarks>
 /// <c>vpdpbusd</c> multiplies unsigned by signed bytes. Activations are signed, so they are stored as <c>q + 128</c>

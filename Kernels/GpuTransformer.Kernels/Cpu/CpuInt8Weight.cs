@@ -177,7 +177,8 @@ public sealed unsafe class CpuInt8Weight : IDisposable
 
     private void PackRows(int firstRow, ReadOnlySpan<float> rowsData)
     {
-        int k = In, group = KGroup;
+        // KGroup is 4 or 2, so a value's place in its group is a shift and a mask.
+        int k = In, shift = KGroup == 4 ? 2 : 1, mask = KGroup - 1, step = PanelWidth * KGroup;
         int rowCount = rowsData.Length / k;
         byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(k);
         try
@@ -189,13 +190,13 @@ public sealed unsafe class CpuInt8Weight : IDisposable
                 {
                     int j = firstRow + r;
                     scales[j] = CpuInt8Quantizer.QuantizeRow(w + (long)r * k, k, row, 0);
-                    sbyte* dst = panels + (long)(j / PanelWidth) * PanelWidth * PaddedIn + (j % PanelWidth) * group;
+                    sbyte* dst = panels + (long)(j / PanelWidth) * PanelWidth * PaddedIn + (j % PanelWidth) * KGroup;
                     int sum = 0;
                     for (int i = 0; i < k; i++)
                     {
                         sbyte v = (sbyte)row[i];
                         sum += v;
-                        dst[(i / group * PanelWidth * group) + (i % group)] = v;
+                        dst[((i >> shift) * step) + (i & mask)] = v;
                     }
 
                     offsets[j] = Kernel == CpuInt8Kernel.AvxVnni ? 128 * sum : 0;
