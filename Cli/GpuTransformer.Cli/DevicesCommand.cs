@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using GpuTransformer.Kernels.Cpu;
 using GpuTransformer.Runtime;
 using GpuTransformer.Runtime.Cuda;
 
@@ -58,6 +59,9 @@ public static class DevicesCommand
         if (device.Kind == AcceleratorKind.Cpu)
         {
             parts.Add(Vector512.IsHardwareAccelerated ? "AVX-512" : Avx2.IsSupported ? (Fma.IsSupported ? "AVX2+FMA" : "AVX2") : Vector128.IsHardwareAccelerated ? "128-bit SIMD" : "scalar");
+
+            // Which int8 kernel --compute-type int8 would run, so that a user sees before loading a model whether it can.
+            parts.Add(!CpuInt8Weight.IsSupported ? "no int8" : CpuInt8Weight.Resolve(CpuInt8Kernel.Best) == CpuInt8Kernel.AvxVnni ? "int8 on AVX-VNNI" : "int8 on AVX2");
         }
 
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"{device.ComputeUnits} compute units"));
