@@ -63,7 +63,7 @@ public static unsafe partial class CpuInt8Gemm
         bool full = cols == CpuInt8Weight.PanelWidth;
         float* tile = stackalloc float[TileRows * CpuInt8Weight.PanelWidth];
         acc.Store<TRows>(xScale, scale, bias, full ? y : tile, full ? ldy : CpuInt8Weight.PanelWidth);
-        FinishTile(TRows.Count, y, ldy, full ? null : tile, cols, activation);
+        CpuPackedGemm.FinishTile(TRows.Count, y, ldy, full ? null : tile, CpuInt8Weight.PanelWidth, cols, activation);
     }
 
     // The accumulators of an AVX2 tile, row r's features 0-7 in Cr0 and 8-15 in Cr1; Step is inlined into PairTile,
@@ -143,21 +143,17 @@ public static unsafe partial class CpuInt8Gemm
             }
         }
 
+        // Through the VNNI kernel's Store with no offset: the sums are exact, so the same roundings give the same floats.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(Vector256<int> c0, Vector256<int> c1, float xScale, Vector256<float> ws0, Vector256<float> ws1, Vector256<float> bias0, Vector256<float> bias1, float* dst) =>
+            CpuInt8Gemm.Store(c0, c1, xScale, Vector256<int>.Zero, Vector256<int>.Zero, ws0, ws1, bias0, bias1, dst);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Row(ref Vector256<int> c0, ref Vector256<int> c1, int pair, Vector256<short> w0, Vector256<short> w1)
         {
             var a = Vector256.Create(pair).AsInt16();
             c0 += Avx2.MultiplyAddAdjacent(w0, a);
             c1 += Avx2.MultiplyAddAdjacent(w1, a);
-        }
-
-        // The sums are exact, so the same roundings as the VNNI kernel's epilogue give the same floats.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreRow(Vector256<int> c0, Vector256<int> c1, float xScale, Vector256<float> ws0, Vector256<float> ws1, Vector256<float> bias0, Vector256<float> bias1, float* dst)
-        {
-            var xs = Vector256.Create(xScale);
-            Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(c0), ws0 * xs, bias0).Store(dst);
-            Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(c1), ws1 * xs, bias1).Store(dst + 8);
         }
     }
 }

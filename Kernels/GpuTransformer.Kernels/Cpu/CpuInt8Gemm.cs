@@ -341,26 +341,7 @@ public static unsafe partial class CpuInt8Gemm
                 Store(c50, c51, xScale[5], off0, off1, ws0, ws1, bias0, bias1, full ? y + 5 * ldy : tile + 5 * CpuInt8Weight.PanelWidth);
         }
 
-        FinishTile(TRows.Count, y, ldy, full ? null : tile, cols, activation);
-    }
-
-    // The end of both micro-kernels, once the dequantized sums are stored: a narrow last panel's rows were stored to
-    // the stack tile (rows PanelWidth floats apart) and are copied out, then the activation runs over each row.
-    private static void FinishTile(int rows, float* y, long ldy, float* tile, int cols, Activation activation)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = y + r * ldy;
-            if (tile != null)
-            {
-                new ReadOnlySpan<float>(tile + r * CpuInt8Weight.PanelWidth, cols).CopyTo(new Span<float>(row, cols));
-            }
-
-            if (activation != Activation.None)
-            {
-                CpuActivations.Apply(activation, new Span<float>(row, cols));
-            }
-        }
+        CpuPackedGemm.FinishTile(TRows.Count, y, ldy, full ? null : tile, CpuInt8Weight.PanelWidth, cols, activation);
     }
 
     // The int32 sum is exact (|acc| < 2^24 for K < 1040, and within float rounding beyond), so the only roundings are

@@ -29,7 +29,6 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     private CpuInt8Weight(int outFeatures, int inFeatures, CpuInt8Kernel kernel)
     {
         Kernel = Resolve(kernel);
-        KGroup = Kernel == CpuInt8Kernel.AvxVnni ? 4 : 2;
         Out = outFeatures;
         In = inFeatures;
         PaddedIn = (inFeatures + 3) & ~3;
@@ -60,7 +59,7 @@ public sealed unsafe class CpuInt8Weight : IDisposable
     public CpuInt8Kernel Kernel { get; }
 
     /// <summary>Consecutive K values per feature in a step of the panels: 4 for AVX-VNNI, 2 for AVX2.</summary>
-    public int KGroup { get; }
+    public int KGroup => Kernel == CpuInt8Kernel.AvxVnni ? 4 : 2;
 
     /// <summary>Output features (N).</summary>
     public int Out { get; }

@@ -151,9 +151,10 @@ public static unsafe partial class CpuPackedGemm
 
     private static void RunJob(int worker, void* state) => ((Job*)state)->RunClaimedTasks();
 
-    // The end of both micro-kernels, once the biased sums are stored: a narrow last panel's rows were stored to the
-    // stack tile (rows tileStride floats apart) and are copied out, then the activation runs over each row's columns.
-    private static void FinishTile(int rows, float* y, long ldy, float* tile, int tileStride, int cols, Activation activation)
+    // The end of every CPU GEMM micro-kernel (float and int8), once the biased sums are stored: a narrow last panel's
+    // rows were stored to the stack tile (rows tileStride floats apart) and are copied out, then the activation runs
+    // over each row's columns.
+    internal static void FinishTile(int rows, float* y, long ldy, float* tile, int tileStride, int cols, Activation activation)
     {
         for (int r = 0; r < rows; r++)
         {
