@@ -10,22 +10,22 @@ public static unsafe partial class CpuPackedGemm
     /// <summary>
     /// <typeparamref name="TRows"/> rows of X (up to 6) times one half of a panel (16 output features) over all of K:
     /// 12 Vector256 accumulators, two panel vectors and one broadcast fill 15 of the 16 ymm registers, the classic
-    /// 6 × 16 shape for two FMA ports. The half panel is read in place, 32 floats apart per step of K, so both kernels
-    /// share one packed layout. Rows past <c>TRows.Count</c> are removed by the JIT.
+    /// 6 × 16 shape for two FMA ports. The half panel is one sequential stream, 16 floats (one 64-byte line) per step
+    /// of K, in the layout <see cref="CpuPackedWeight"/> packs for this kernel. Rows past <c>TRows.Count</c> are removed
+    /// by the JIT.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HalfPanelTile<TRows, TPrefetch>(float* x, long ldx, float* halfPanel, int k, float* bias, float* y, long ldy, int cols, Activation activation, float* prefetch, int stride)
         where TRows : struct, IRowCount
         where TPrefetch : struct, IPrefetchMode
     {
-        const int Half = CpuPackedWeight.PanelWidth / 2;
         var acc = default(Tile256);
 
         // Two moving pointers (rows 0-2 and 3-5) and the strides ldx and 2·ldx address the six rows, as in the
         // Vector512 kernel: six row pointers and an index would not all stay in registers through the loop.
         float* lo = x, hi = x + (3 * ldx);
         long ldx2 = 2 * ldx;
-        float* end = halfPanel + ((long)k * CpuPackedWeight.PanelWidth);
+        float* end = halfPanel + ((long)k * HalfWidth);
 
         // Four steps of K per iteration: the loop's own instructions (pointer updates, compare and branch, the
         // prefetch) spread over 48 FMAs instead of 12. On a 2-vCPU AMD EPYC (Zen 3) guest, in the interleaved A/B
@@ -34,7 +34,7 @@ public static unsafe partial class CpuPackedGemm
         // as much and eight no more than four. It gains most when the host is busy (the mean more than the best):
         // most likely another guest's hyperthread then shares the core's dispatch, and the fewer instructions each FMA
         // costs, the less that slows it.
-        for (float* quadsEnd = halfPanel + ((long)(k & ~3) * CpuPackedWeight.PanelWidth); halfPanel < quadsEnd; halfPanel += 4 * CpuPackedWeight.PanelWidth, lo += 4, hi += 4)
+        for (float* quadsEnd = halfPanel + ((long)(k & ~3) * HalfWidth); halfPanel < quadsEnd; halfPanel += 4 * HalfWidth, lo += 4, hi += 4)
         {
             acc.Step<TRows>(halfPanel, lo, hi, ldx, ldx2, 0);
             acc.Step<TRows>(halfPanel, lo, hi, ldx, ldx2, 1);
@@ -59,7 +59,7 @@ public static unsafe partial class CpuPackedGemm
             }
         }
 
-        for (; halfPanel < end; halfPanel += CpuPackedWeight.PanelWidth, lo++, hi++)
+        for (; halfPanel < end; halfPanel += HalfWidth, lo++, hi++)
         {
             acc.Step<TRows>(halfPanel, lo, hi, ldx, ldx2, 0);
             if (TPrefetch.Enabled && Sse.IsSupported)
@@ -71,10 +71,10 @@ public static unsafe partial class CpuPackedGemm
         }
 
         // A narrow last half panel stores to the stack tile, and FinishTile copies its columns out.
-        bool full = cols == Half;
-        float* tile = stackalloc float[TileRows256 * Half];
-        acc.Store<TRows>(full ? y : tile, full ? ldy : Half, bias);
-        FinishTile(TRows.Count, y, ldy, full ? null : tile, Half, cols, activation);
+        bool full = cols == HalfWidth;
+        float* tile = stackalloc float[TileRows256 * HalfWidth];
+        acc.Store<TRows>(full ? y : tile, full ? ldy : HalfWidth, bias);
+        FinishTile(TRows.Count, y, ldy, full ? null : tile, HalfWidth, cols, activation);
     }
 
     // The accumulators of a Vector256 tile, row r's two halves in Cr0 and Cr1; Step is inlined into HalfPanelTile,
@@ -89,8 +89,8 @@ public static unsafe partial class CpuPackedGemm
         public void Step<TRows>(float* halfPanel, float* lo, float* hi, long ldx, long ldx2, int step)
             where TRows : struct, IRowCount
         {
-            var b0 = Vector256.LoadAligned(halfPanel + (step * CpuPackedWeight.PanelWidth));
-            var b1 = Vector256.LoadAligned(halfPanel + (step * CpuPackedWeight.PanelWidth) + 8);
+            var b0 = Vector256.LoadAligned(halfPanel + (step * HalfWidth));
+            var b1 = Vector256.LoadAligned(halfPanel + (step * HalfWidth) + 8);
             Row(ref C00, ref C01, lo[step], b0, b1);
             if (TRows.Count > 1)
             {

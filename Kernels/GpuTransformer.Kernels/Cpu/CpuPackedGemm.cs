@@ -23,6 +23,9 @@ public static unsafe partial class CpuPackedGemm
     private const int TileRows = 12;
     private const int TileRows256 = 6;
 
+    // Features per half panel, the Vector256 kernel's tile width.
+    private const int HalfWidth = CpuPackedWeight.PanelWidth / 2;
+
     // Bytes of X rows a task keeps in L2 next to its panel. The more rows, the more often each panel read from L3 is
     // used: with K = 2048 and N = 512 (16 panels), 512 KiB (64 rows) instead of 256 KiB measured 4-7 % faster at
     // M >= 64 on a 2 MiB L2, and no different at K = 512. Processors with AVX-512 have at least 1 MiB of L2 per core;
@@ -65,7 +68,7 @@ public static unsafe partial class CpuPackedGemm
     public static void Linear(ReadOnlySpan<float> x, int ldx, CpuPackedWeight weight, Span<float> y, int ldy, int m, Activation activation = Activation.None) =>
         Linear(x, ldx, weight, y, ldy, m, activation, CpuSimdWidth.Best);
 
-    /// <summary>As <see cref="Linear(ReadOnlySpan{float}, int, CpuPackedWeight, Span{float}, int, int, Activation)"/>, with the micro-kernel's vector width chosen by the caller (benchmarks and tests of the narrower kernel).</summary>
+    /// <summary>As <see cref="Linear(ReadOnlySpan{float}, int, CpuPackedWeight, Span{float}, int, int, Activation)"/>, with the micro-kernel named by the caller (benchmarks and tests of the narrower kernel): it must be the one the weight was packed for.</summary>
     /// <param name="x">Input rows of <see cref="CpuPackedWeight.In"/>.</param>
     /// <param name="ldx">Elements between consecutive rows of X.</param>
     /// <param name="weight">The packed weight and bias.</param>
@@ -73,23 +76,27 @@ public static unsafe partial class CpuPackedGemm
     /// <param name="ldy">Elements between consecutive rows of Y.</param>
     /// <param name="m">Rows.</param>
     /// <param name="activation">Applied after the bias.</param>
-    /// <param name="width">The micro-kernel: <see cref="CpuSimdWidth.Best"/> is the widest this processor runs.</param>
-    /// <exception cref="ArgumentException">A span is too short or a stride too small.</exception>
-    /// <exception cref="PlatformNotSupportedException">The processor lacks the instructions of <paramref name="width"/>.</exception>
+    /// <param name="width">The micro-kernel: <see cref="CpuSimdWidth.Best"/> is the one of <see cref="CpuPackedWeight.Kernel"/>.</param>
+    /// <exception cref="ArgumentException">A span is too short, a stride too small, or the weight is packed for another kernel.</exception>
+    /// <exception cref="PlatformNotSupportedException">The processor lacks the instructions of the weight's kernel.</exception>
     public static void Linear(ReadOnlySpan<float> x, int ldx, CpuPackedWeight weight, Span<float> y, int ldy, int m, Activation activation, CpuSimdWidth width)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        bool wide = width switch
+        if (width is not (CpuSimdWidth.Best or CpuSimdWidth.Vector512 or CpuSimdWidth.Vector256))
         {
-            CpuSimdWidth.Best => CpuPackedWeight.HasVector512,
-            CpuSimdWidth.Vector512 when CpuPackedWeight.HasVector512 => true,
-            CpuSimdWidth.Vector256 when CpuPackedWeight.HasVector256 => false,
-            CpuSimdWidth.Vector512 or CpuSimdWidth.Vector256 => throw new PlatformNotSupportedException($"Linear: this processor has no {width} floating-point FMA kernel."),
-            _ => throw new ArgumentOutOfRangeException(nameof(width), width, "unknown SIMD width"),
-        };
-        if (!wide && !CpuPackedWeight.HasVector256)
+            throw new ArgumentOutOfRangeException(nameof(width), width, "unknown SIMD width");
+        }
+
+        // Each kernel reads only the panels laid out for it (see CpuPackedWeight).
+        if (width != CpuSimdWidth.Best && width != weight.Kernel)
         {
-            throw new PlatformNotSupportedException("Linear: the packed kernel needs AVX-512 or AVX2 with FMA; see CpuPackedWeight.IsSupported.");
+            throw new ArgumentException($"Linear: the weight is packed for the {weight.Kernel} kernel, not {width}; pack it with CpuPackedWeight.Create(..., CpuSimdWidth.{width}).", nameof(width));
+        }
+
+        bool wide = weight.Kernel == CpuSimdWidth.Vector512;
+        if (wide ? !CpuPackedWeight.HasVector512 : !CpuPackedWeight.HasVector256)
+        {
+            throw new PlatformNotSupportedException($"Linear: this processor has no {weight.Kernel} floating-point FMA kernel; see CpuPackedWeight.IsSupported.");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -268,18 +275,19 @@ public static unsafe partial class CpuPackedGemm
             int p0 = FirstPanel(group), p1 = FirstPanel(group + 1);
             long panelFloats = (long)CpuPackedWeight.PanelWidth * K;
 
-            // Micro-kernel calls per panel: row tiles, times two column halves for the Vector256 kernel.
-            int tiles = Wide ? (r1 - r0 + TileRows - 1) / TileRows : 2 * ((r1 - r0 + TileRows256 - 1) / TileRows256);
+            // Micro-kernel calls that share one prefetch target: the row tiles on a panel (Vector512 kernel) or on a
+            // half panel (Vector256 kernel).
+            int tiles = Wide ? (r1 - r0 + TileRows - 1) / TileRows : (r1 - r0 + TileRows256 - 1) / TileRows256;
 
-            // The calls on a panel share the prefetch of the next one, so that a weight too big for the caches
-            // streams from memory while the FMAs run instead of stalling the first tile of every panel: call t asks
-            // for its share of the next panel, stride floats of each step's 32, one prefetch per step of K. The stride
-            // is rounded up so that the shares cover the panel (22 tiles at 32 / 22 = 1 float left a third of it
-            // unfetched: 4 % slower at M = 1024 against the output projection). The last panel of the task prefetches
-            // the first panel of the next task this thread runs, or itself (already cached) when there is none.
-            // Prefetch instructions never fault, so the few addresses past the panel that a tile with many rows may
-            // name are harmless.
-            int stride = (CpuPackedWeight.PanelWidth + tiles - 1) / tiles;
+            // The calls share the prefetch of what is read next, so that a weight too big for the caches streams
+            // from memory while the FMAs run instead of stalling the first tile of every panel: call t asks for its
+            // share of the target, stride floats of each step's 32 (16 for a half panel), one prefetch per step of K.
+            // The stride is rounded up so that the shares cover the target (22 tiles at 32 / 22 = 1 float left a third
+            // of it unfetched: 4 % slower at M = 1024 against the output projection). The last panel of the task
+            // prefetches the first panel of the next task this thread runs, or itself (already cached) when there is
+            // none. Prefetch instructions never fault, so the few addresses past the target that a tile with many
+            // rows may name are harmless.
+            int stride = ((Wide ? CpuPackedWeight.PanelWidth : HalfWidth) + tiles - 1) / tiles;
             float* after = nextTask < Tasks ? Panels + (FirstPanel(nextTask % PanelGroups) * panelFloats) : null;
             for (int p = p0; p < p1; p++)
             {
@@ -307,15 +315,23 @@ public static unsafe partial class CpuPackedGemm
                 // tiles of 6 and one of 2, whose four accumulators cannot cover the FMA latency): in the interleaved
                 // A/B on the AMD EPYC host, 1-2 % faster by the mean at M = 32 and up to 8 % against the output
                 // projection at M = 128, level at M = 1024.
-                int call = 0;
-                int rowTiles = tiles / 2;
-                for (int half = 0; half < cols; half += CpuPackedWeight.PanelWidth / 2)
+                //
+                // The two halves of the panel are stored one after the other, 16 · K floats each. Each half's calls
+                // share the prefetch of the half panel read after it, the panel's own second half or the next
+                // panel's first, rather than of the whole next panel: together with the layout this keeps a row
+                // block of X, the half panel and the next one within a 512 KiB L2 at K = 2048 (in the interleaved
+                // A/B on the AMD EPYC host, 6-10 % faster by the mean at K = 2048, M = 32-1024, and 15-35 % at
+                // M = 4; see docs/benchmarks.md).
+                long halfFloats = (long)HalfWidth * K;
+                for (int half = 0; half < cols; half += HalfWidth)
                 {
-                    for (int r = r0, t = 0; t < rowTiles; t++, call++)
+                    float* halfPanel = panel + (half == 0 ? 0 : halfFloats);
+                    float* readNext = half == 0 ? panel + halfFloats : next;
+                    for (int r = r0, t = 0; t < tiles; t++)
                     {
-                        int rows = ((r1 - r0) * (t + 1) / rowTiles) - (r - r0);
-                        float* prefetch = next + Math.Min((long)call * stride * K, panelFloats - 1);
-                        RunHalfPanelTile<TPrefetch>(rows, X + (long)r * Ldx, panel + half, bias + half, Y + (long)r * Ldy + col + half, Math.Min(CpuPackedWeight.PanelWidth / 2, cols - half), prefetch, stride);
+                        int rows = ((r1 - r0) * (t + 1) / tiles) - (r - r0);
+                        float* prefetch = readNext + Math.Min((long)t * stride * K, halfFloats - 1);
+                        RunHalfPanelTile<TPrefetch>(rows, X + (long)r * Ldx, halfPanel, bias + half, Y + (long)r * Ldy + col + half, Math.Min(HalfWidth, cols - half), prefetch, stride);
                         r += rows;
                     }
                 }

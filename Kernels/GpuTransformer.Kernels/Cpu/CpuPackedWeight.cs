@@ -5,25 +5,37 @@ using System.Runtime.Intrinsics.X86;
 namespace GpuTransformer.Kernels.Cpu;
 
 /// <summary>
-/// An <c>nn.Linear</c> weight repacked once, at load, into the panel layout of <see cref="CpuPackedGemm"/>'s
-/// micro-kernel: panels of <see cref="PanelWidth"/> output features, each stored k-major
-/// (<c>panel[k * PanelWidth + j] = W[panel * PanelWidth + j, k]</c>), so that one step of the kernel reads two
-/// consecutive 64-byte vectors. The last panel is padded with zero rows and the bias with zeros, so the kernel never
-/// needs a scalar tail along N. Native 64-byte-aligned memory: no GC pressure and aligned vector loads.
+/// An <c>nn.Linear</c> weight repacked once, at load, into the panel layout of one of <see cref="CpuPackedGemm"/>'s
+/// micro-kernels: panels of <see cref="PanelWidth"/> output features, each stored k-major. For the Vector512 kernel a
+/// step of K is one row of the panel (<c>panel[k * 32 + j] = W[panel * 32 + j, k]</c>): two consecutive 64-byte
+/// vectors. For the Vector256 kernel, which reads a panel as two halves of 16 features, the halves are stored one after
+/// the other (<c>panel[(j / 16) * 16 * K + k * 16 + j % 16]</c>), so that each half is one sequential stream of 64-byte
+/// lines rather than every other line of the panel. The last panel is padded with zero rows and the bias with zeros,
+/// so neither kernel needs a scalar tail along N. Native 64-byte-aligned memory: no GC pressure and aligned vector
+/// loads.
 /// </summary>
 public sealed unsafe class CpuPackedWeight : IDisposable
 {
-    /// <summary>Output features per panel: two Vector512 of floats.</summary>
+    /// <summary>Output features per panel: two Vector512 of floats, or two halves of two Vector256.</summary>
     public const int PanelWidth = 32;
 
-    /// <summary>Rows read per block by the streaming <see cref="Create(int, int, ReadOnlySpan{float}, WeightRowReader)"/>: a multiple of <see cref="PanelWidth"/>.</summary>
+    // Features per half panel in the Vector256 kernel's layout.
+    private const int HalfWidth = PanelWidth / 2;
+
+    /// <summary>Rows read per block by the streaming <see cref="Create(int, int, ReadOnlySpan{float}, WeightRowReader, CpuSimdWidth)"/>: a multiple of <see cref="PanelWidth"/>.</summary>
     public const int BlockRows = 1024;
 
     private float* panels;
     private float* bias;
 
-    private CpuPackedWeight(int outFeatures, int inFeatures)
+    private CpuPackedWeight(int outFeatures, int inFeatures, CpuSimdWidth kernel)
     {
+        Kernel = kernel switch
+        {
+            CpuSimdWidth.Best => HasVector512 ? CpuSimdWidth.Vector512 : CpuSimdWidth.Vector256,
+            CpuSimdWidth.Vector512 or CpuSimdWidth.Vector256 => kernel,
+            _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown SIMD width"),
+        };
         Out = outFeatures;
         In = inFeatures;
         Panels = (outFeatures + PanelWidth - 1) / PanelWidth;
@@ -44,6 +56,13 @@ public sealed unsafe class CpuPackedWeight : IDisposable
 
     /// <summary>Whether the Vector256 micro-kernel runs here (256-bit vectors accelerated and fused multiply-add).</summary>
     public static bool HasVector256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
+
+    /// <summary>
+    /// The micro-kernel whose layout the panels have, <see cref="CpuSimdWidth.Vector512"/> or
+    /// <see cref="CpuSimdWidth.Vector256"/>: only that kernel reads them. Packing may name a kernel this processor
+    /// lacks (the layout is only an order of floats); running it is refused.
+    /// </summary>
+    public CpuSimdWidth Kernel { get; }
 
     /// <summary>Output features (N).</summary>
     public int Out { get; }
@@ -69,9 +88,10 @@ public sealed unsafe class CpuPackedWeight : IDisposable
     /// <param name="bias"><paramref name="outFeatures"/> values or empty.</param>
     /// <param name="outFeatures">N.</param>
     /// <param name="inFeatures">K.</param>
+    /// <param name="kernel">The micro-kernel to lay the panels out for: <see cref="CpuSimdWidth.Best"/> is the widest this processor runs.</param>
     /// <returns>The packed weight; dispose it.</returns>
     /// <exception cref="ArgumentException">The spans do not have the stated sizes.</exception>
-    public static CpuPackedWeight Create(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outFeatures, int inFeatures)
+    public static CpuPackedWeight Create(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outFeatures, int inFeatures, CpuSimdWidth kernel = CpuSimdWidth.Best)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
@@ -80,7 +100,7 @@ public sealed unsafe class CpuPackedWeight : IDisposable
             throw new ArgumentException($"packing needs {outFeatures}x{inFeatures} weights and {outFeatures} or 0 biases, got {weight.Length} and {bias.Length}");
         }
 
-        var packed = new CpuPackedWeight(outFeatures, inFeatures);
+        var packed = new CpuPackedWeight(outFeatures, inFeatures, kernel);
         packed.PackRows(0, weight);
         packed.SetBias(bias);
         return packed;
@@ -94,9 +114,10 @@ public sealed unsafe class CpuPackedWeight : IDisposable
     /// <param name="inFeatures">K.</param>
     /// <param name="bias"><paramref name="outFeatures"/> values or empty.</param>
     /// <param name="readRows">Fills a span with consecutive rows starting at the given row.</param>
+    /// <param name="kernel">The micro-kernel to lay the panels out for: <see cref="CpuSimdWidth.Best"/> is the widest this processor runs.</param>
     /// <returns>The packed weight; dispose it.</returns>
     /// <exception cref="ArgumentException">The bias does not have the stated size.</exception>
-    public static CpuPackedWeight Create(int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows)
+    public static CpuPackedWeight Create(int outFeatures, int inFeatures, ReadOnlySpan<float> bias, WeightRowReader readRows, CpuSimdWidth kernel = CpuSimdWidth.Best)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
@@ -106,7 +127,7 @@ public sealed unsafe class CpuPackedWeight : IDisposable
             throw new ArgumentException($"packing needs {outFeatures} or 0 biases, got {bias.Length}", nameof(bias));
         }
 
-        var packed = new CpuPackedWeight(outFeatures, inFeatures);
+        var packed = new CpuPackedWeight(outFeatures, inFeatures, kernel);
         int blockRows = Math.Min(outFeatures, BlockRows);
         float* block = (float*)NativeMemory.Alloc((nuint)blockRows * (nuint)inFeatures, sizeof(float));
         try
@@ -146,13 +167,21 @@ public sealed unsafe class CpuPackedWeight : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, In, nameof(destination));
         ObjectDisposedException.ThrowIf(panels == null, this);
 
-        // Row j of a panel is column j of its k-major strip: a strided read, one cache line per 16 values of K.
-        float* src = panels + (long)(row / PanelWidth) * PanelWidth * In + row % PanelWidth;
+        // Row j of a panel is column j of its k-major strip: a strided read, one cache line per 16 or 32 values of K.
+        float* src = panels + (long)(row / PanelWidth) * PanelWidth * In + FeatureOffset(row % PanelWidth);
+        int step = StepStride;
         for (int i = 0; i < In; i++)
         {
-            destination[i] = src[(long)i * PanelWidth] * scale;
+            destination[i] = src[(long)i * step] * scale;
         }
     }
+
+    // Floats between one step of K and the next within the features a kernel reads together: a panel row (32) for
+    // the Vector512 kernel, a half-panel row (16) for the Vector256 kernel.
+    private int StepStride => Kernel == CpuSimdWidth.Vector512 ? PanelWidth : HalfWidth;
+
+    // Where feature j (0-31) of a panel starts, at step 0 of K.
+    private long FeatureOffset(int j) => Kernel == CpuSimdWidth.Vector512 ? j : ((long)(j / HalfWidth) * HalfWidth * In) + (j % HalfWidth);
 
     private void PackRows(int firstRow, ReadOnlySpan<float> rowsData)
     {
@@ -174,13 +203,14 @@ public sealed unsafe class CpuPackedWeight : IDisposable
                 }
 
                 // Transpose a strip of up to 32 x K: read each weight row once, write it strided (the strip fits in L2).
+                int step = StepStride;
                 for (int j = 0; j < rows; j++)
                 {
                     float* src = w + (long)(r + j) * k;
-                    float* d = dst + j0 + j;
+                    float* d = dst + FeatureOffset(j0 + j);
                     for (int i = 0; i < k; i++)
                     {
-                        d[(long)i * PanelWidth] = src[i];
+                        d[(long)i * step] = src[i];
                     }
                 }
 

@@ -43,14 +43,15 @@ public sealed class GemmConformanceTests
         return rows;
     }
 
-    /// <summary>The packed kernel of the given width matches the reference; where the processor lacks it, the call is refused rather than run another way.</summary>
+    /// <summary>The packed kernel of the given width, on a weight packed for it, matches the reference; where the processor lacks it, the call is refused rather than run another way.</summary>
     [Theory]
     [MemberData(nameof(WidthRows))]
     public void PackedKernelOfEachWidthMatchesReference(string name, CpuSimdWidth width)
     {
         var c = Cases[name];
         var (x, w, bias, y, expected) = Operands(name, c);
-        using var packed = CpuPackedWeight.Create(w, bias, c.N, c.K);
+        using var packed = CpuPackedWeight.Create(w, bias, c.N, c.K, width);
+        Assert.Equal(width, packed.Kernel);
         bool present = width == CpuSimdWidth.Vector512 ? CpuPackedWeight.HasVector512 : CpuPackedWeight.HasVector256;
         var xl = c.XLayout;
         var yl = c.YLayout;
