@@ -14,7 +14,7 @@ namespace GpuTransformer.Kernels.Cpu;
 /// 48 KiB L1 and a 2 MiB L2: the panel streams from L2 fast enough, see docs/benchmarks.md.) No allocation per call.
 /// The micro-kernel is up to 12 rows × 32 columns of Vector512 where the processor has AVX-512
 /// (CpuPackedGemm.Vector512.cs) and up to 6 rows × 16 columns of Vector256 with FMA otherwise
-/// (CpuPackedGemm.Vector256.cs), on the same packed layout.
+/// (CpuPackedGemm.Vector256.cs), each on panels laid out for it (see <see cref="CpuPackedWeight"/>).
 /// </summary>
 [SkipLocalsInit]
 public static unsafe partial class CpuPackedGemm
@@ -320,7 +320,7 @@ public static unsafe partial class CpuPackedGemm
                 // share the prefetch of the half panel read after it, the panel's own second half or the next
                 // panel's first, rather than of the whole next panel: together with the layout this keeps a row
                 // block of X, the half panel and the next one within a 512 KiB L2 at K = 2048 (in the interleaved
-                // A/B on the AMD EPYC host, 6-10 % faster by the mean at K = 2048, M = 32-1024, and 15-35 % at
+                // A/B on the AMD EPYC host, 7-9 % faster by the mean at K = 2048, M = 32-1024, and 10-34 % at
                 // M = 4; see docs/benchmarks.md).
                 long halfFloats = (long)HalfWidth * K;
                 for (int half = 0; half < cols; half += HalfWidth)
