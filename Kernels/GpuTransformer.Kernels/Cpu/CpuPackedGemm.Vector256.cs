@@ -21,19 +21,7 @@ public static unsafe partial class CpuPackedGemm
     {
         var acc = default(Tile256);
 
-        // The tile's output lines are fetched now, so that the stores at its end find them in the cache. An output
-        // too big for the caches (the output projection's 58101 logits a row: 30 MB at M = 128) otherwise makes every
-        // tile wait for its lines to come from memory: in the interleaved A/B on the AMD EPYC host this was 10-13 %
-        // faster by the mean against the output projection at M = 32, 128 and 1024, and level when Y stays cached.
-        // A row's 16 floats may straddle two lines (rows are ldy floats apart), hence its first and last float.
-        if (Sse.IsSupported)
-        {
-            for (int r = 0; r < TRows.Count; r++)
-            {
-                Sse.Prefetch0(y + (r * ldy));
-                Sse.Prefetch0(y + (r * ldy) + HalfWidth - 1);
-            }
-        }
+        PrefetchTileOutput(TRows.Count, y, ldy);
 
         // Two moving pointers (rows 0-2 and 3-5) and the strides ldx and 2·ldx address the six rows, as in the
         // Vector512 kernel: six row pointers and an index would not all stay in registers through the loop.
